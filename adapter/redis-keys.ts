@@ -1,0 +1,16 @@
+/**
+ * The one place that names what the gateway's Redis adapter and the emitters share on the wire.
+ * `socket.io` is the default of both `@socket.io/redis-adapter` and `@socket.io/redis-emitter`,
+ * so the stock emitter interoperates with the gateway.
+ */
+export const REDIS_KEY_PREFIX = "socket.io";
+
+/** The channel an emitter publishes a broadcast to for a namespace (`socket.io#/#`). */
+export function broadcastChannel(namespace: string, prefix = REDIS_KEY_PREFIX): string {
+  return `${prefix}#${namespace}#`;
+}
+
+/** The channel for socketsJoin/socketsLeave/disconnectSockets/serverSideEmit requests (`socket.io-request#/#`). */
+export function requestChannel(namespace: string, prefix = REDIS_KEY_PREFIX): string {
+  return `${prefix}-request#${namespace}#`;
+}

@@ -1,0 +1,45 @@
+import express, { type Express } from "express";
+import type { GatewayAdapter } from "../adapter/index.js";
+import type { Lifecycle } from "./lifecycle.js";
+import type { Logger } from "pino";
+
+export interface GatewayRoutesContext {
+  slot: number;
+  lifecycle: Lifecycle;
+  adapter: GatewayAdapter;
+  /** Cluster-wide metrics text (asked of the primary). */
+  fetchMetrics(): Promise<string>;
+  logger: Logger;
+}
+
+/**
+ * The express app of a worker with the gateway's own endpoints mounted first, so an app
+ * module cannot shadow them: /healthz (the process answers), /readyz (it should get traffic),
+ * /metrics (Prometheus, whole cluster).
+ */
+export function createWorkerApp(ctx: GatewayRoutesContext): Express {
+  const app = express();
+  app.disable("x-powered-by");
+
+  app.get("/healthz", (_req, res) => {
+    res.json({ status: "ok", worker: ctx.slot });
+  });
+
+  app.get("/readyz", (_req, res) => {
+    const adapterConnected = ctx.adapter.isConnected();
+    const ready = ctx.lifecycle.state === "ready" && adapterConnected;
+    res.status(ready ? 200 : 503).json({ status: ready ? "ready" : "unavailable", worker: ctx.slot, state: ctx.lifecycle.state, adapter: ctx.adapter.kind, adapterConnected });
+  });
+
+  app.get("/metrics", async (_req, res) => {
+    try {
+      const text = await ctx.fetchMetrics();
+      res.type("text/plain; version=0.0.4; charset=utf-8").send(text);
+    } catch (error) {
+      ctx.logger.warn({ err: (error as Error).message }, "metrics aggregation failed");
+      res.status(503).type("text/plain").send(`# metrics unavailable: ${(error as Error).message}\n`);
+    }
+  });
+
+  return app;
+}

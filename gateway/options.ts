@@ -1,0 +1,203 @@
+import { existsSync } from "node:fs";
+import { isIP } from "node:net";
+import { availableParallelism } from "node:os";
+import { invalidOption } from "./errors.js";
+
+export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+const LOG_LEVELS: readonly LogLevel[] = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+
+/** Options of `sio-gateway start` / `startGateway()`. Every field is optional on input. */
+export interface GatewayOptions {
+  /** Public port of the primary (0 picks a free one). @default 3000 */
+  port?: number;
+  /** Bind address of the public port. @default "0.0.0.0" */
+  host?: string;
+  /** Number of worker processes. @default os.availableParallelism() */
+  workers?: number;
+  /** `redis://` or `rediss://` URL; without it workers share through the primary over IPC. @default undefined */
+  redis?: string;
+  /** Path of the app module (default export `(ctx) => void | Promise<void>`). @default the bundled demo app */
+  app?: string;
+  /** IPs / CIDRs whose connections are routed by the forwarded client IP. @default [] */
+  trustProxy?: string[];
+  /** Worker i also listens on workerPortBase + i. @default undefined */
+  workerPortBase?: number;
+  /** Bearer token that enables `POST /emit`. @default undefined */
+  emitToken?: string;
+  /** Allowed CORS origins; empty means same origin only. @default [] */
+  corsOrigin?: string[];
+  /** Time to drain on SIGTERM/SIGINT before workers are killed, in ms. @default 10000 */
+  shutdownTimeout?: number;
+  /** Time the primary waits for a connection's request headers, in ms. @default 10000 */
+  headerTimeout?: number;
+  /** Bytes of request headers the primary reads at most (beyond: 431). @default 16384 */
+  maxHeaderSize?: number;
+  /** Events per second one socket may send (burst of the same size); 0 turns it off. @default 50 */
+  rateLimit?: number;
+  /** Open connections accepted from one client IP; 0 turns it off. @default 1000 */
+  maxConnsPerIp?: number;
+  /** Operational log level. @default "info" */
+  logLevel?: LogLevel;
+}
+
+/** Options after defaults and validation: every field is set (undefined only where "none" is the default). */
+export type ResolvedOptions = Readonly<
+  Required<Omit<GatewayOptions, "redis" | "workerPortBase" | "emitToken">> &
+    Pick<GatewayOptions, "redis" | "workerPortBase" | "emitToken">
+>;
+
+type OptionName = keyof GatewayOptions;
+
+interface OptionSpec {
+  /** Command-line flag without the dashes. */
+  flag: string;
+  /** Environment variable. */
+  env: string;
+  /** Turns a raw value (a string from argv/env, or a typed value from the library) into the typed one. */
+  parse(raw: unknown, name: string): unknown;
+}
+
+function integer(min: number, max: number, expected: string) {
+  return (raw: unknown, name: string): number => {
+    const value = typeof raw === "string" && /^-?\d+$/.test(raw.trim()) ? Number(raw) : raw;
+    if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+      throw invalidOption(name, expected, raw);
+    }
+    return value;
+  };
+}
+
+function nonEmptyString(expected: string) {
+  return (raw: unknown, name: string): string => {
+    if (typeof raw !== "string" || raw.trim() === "") throw invalidOption(name, expected, raw);
+    return raw.trim();
+  };
+}
+
+/** A comma-separated string or an array of strings, each checked by `check`. */
+function list(expected: string, check: (item: string) => boolean) {
+  return (raw: unknown, name: string): string[] => {
+    const items = typeof raw === "string" ? raw.split(",") : raw;
+    if (!Array.isArray(items)) throw invalidOption(name, expected, raw);
+    const trimmed = items.map((item) => (typeof item === "string" ? item.trim() : item)).filter((item) => item !== "");
+    for (const item of trimmed) {
+      if (typeof item !== "string" || !check(item)) throw invalidOption(name, expected, raw);
+    }
+    return trimmed as string[];
+  };
+}
+
+/** `10.0.0.1`, `::1`, `10.0.0.0/8`, `fd00::/8`. */
+export function isIpOrCidr(value: string): boolean {
+  const [address, prefix, ...rest] = value.split("/");
+  const family = isIP(address ?? "");
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  if (!/^\d+$/.test(prefix)) return false;
+  return Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+function redisUrl(raw: unknown, name: string): string {
+  const expected = "a redis:// or rediss:// URL";
+  if (typeof raw !== "string") throw invalidOption(name, expected, raw);
+  try {
+    const url = new URL(raw.trim());
+    if (url.protocol !== "redis:" && url.protocol !== "rediss:") throw new Error("scheme");
+    if (url.hostname === "") throw new Error("host");
+  } catch {
+    throw invalidOption(name, expected, raw);
+  }
+  return raw.trim();
+}
+
+function appPath(raw: unknown, name: string): string {
+  const path = nonEmptyString("a path to an app module")(raw, name);
+  if (!existsSync(path)) throw invalidOption(name, "a path to an existing app module", raw);
+  return path;
+}
+
+function logLevel(raw: unknown, name: string): LogLevel {
+  if (typeof raw !== "string" || !LOG_LEVELS.includes(raw as LogLevel)) {
+    throw invalidOption(name, `one of ${LOG_LEVELS.join(", ")}`, raw);
+  }
+  return raw as LogLevel;
+}
+
+function nonNegativeNumber(raw: unknown, name: string): number {
+  const value = typeof raw === "string" && raw.trim() !== "" ? Number(raw) : raw;
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
+    throw invalidOption(name, "a number >= 0", raw);
+  }
+  return value;
+}
+
+const MAX_MS = 24 * 3600 * 1000;
+
+/** One row per option: its flag, its environment variable and how its value is checked. */
+export const OPTION_SPECS: Readonly<Record<OptionName, OptionSpec>> = {
+  port: { flag: "port", env: "PORT", parse: integer(0, 65535, "a port number from 0 to 65535") },
+  host: { flag: "host", env: "HOST", parse: nonEmptyString("a bind address") },
+  workers: { flag: "workers", env: "WORKERS", parse: integer(1, 1024, "a positive integer") },
+  redis: { flag: "redis", env: "REDIS_URL", parse: redisUrl },
+  app: { flag: "app", env: "GATEWAY_APP", parse: appPath },
+  trustProxy: { flag: "trust-proxy", env: "TRUST_PROXY", parse: list("comma-separated IPs or CIDRs", isIpOrCidr) },
+  workerPortBase: { flag: "worker-port-base", env: "WORKER_PORT_BASE", parse: integer(1, 65535, "a port number from 1 to 65535") },
+  emitToken: { flag: "emit-token", env: "EMIT_TOKEN", parse: nonEmptyString("a non-empty token") },
+  corsOrigin: { flag: "cors-origin", env: "CORS_ORIGIN", parse: list("comma-separated origins", (o) => o === "*" || /^https?:\/\/[^/\s]+$/.test(o)) },
+  shutdownTimeout: { flag: "shutdown-timeout", env: "SHUTDOWN_TIMEOUT", parse: integer(0, MAX_MS, "a duration in ms (integer >= 0)") },
+  headerTimeout: { flag: "header-timeout", env: "HEADER_TIMEOUT", parse: integer(1, MAX_MS, "a duration in ms (integer >= 1)") },
+  maxHeaderSize: { flag: "max-header-size", env: "MAX_HEADER_SIZE", parse: integer(256, 1 << 20, "a size in bytes from 256 to 1048576") },
+  rateLimit: { flag: "rate-limit", env: "RATE_LIMIT", parse: nonNegativeNumber },
+  maxConnsPerIp: { flag: "max-conns-per-ip", env: "MAX_CONNS_PER_IP", parse: integer(0, 10_000_000, "an integer >= 0") },
+  logLevel: { flag: "log-level", env: "LOG_LEVEL", parse: logLevel },
+};
+
+/** The defaults, in one place. `workers` and `app` depend on the machine and the install, so they are computed. */
+export function defaultOptions(): ResolvedOptions {
+  return {
+    port: 3000,
+    host: "0.0.0.0",
+    workers: availableParallelism(),
+    redis: undefined,
+    app: new URL("../demo-app/index.js", import.meta.url).pathname,
+    trustProxy: [],
+    workerPortBase: undefined,
+    emitToken: undefined,
+    corsOrigin: [],
+    shutdownTimeout: 10_000,
+    headerTimeout: 10_000,
+    maxHeaderSize: 16_384,
+    rateLimit: 50,
+    maxConnsPerIp: 1000,
+    logLevel: "info",
+  };
+}
+
+/**
+ * Validates every given option, merges with the defaults (`??`, so 0 and "" are kept and checked)
+ * and freezes the result. Throws a GatewayError("ERR_INVALID_OPTION") naming the first bad option.
+ */
+export function resolveOptions(input: Record<string, unknown> = {}): ResolvedOptions {
+  const resolved: Record<string, unknown> = { ...defaultOptions() };
+  for (const [name, raw] of Object.entries(input)) {
+    const spec = OPTION_SPECS[name as OptionName];
+    if (!spec) throw invalidOption(name, `one of ${Object.keys(OPTION_SPECS).join(", ")}`, name);
+    if (raw === undefined) continue;
+    resolved[name] = spec.parse(raw, spec.flag) ?? resolved[name];
+  }
+  const options = resolved as ResolvedOptions;
+  if (options.workerPortBase !== undefined && options.workerPortBase + options.workers - 1 > 65535) {
+    throw invalidOption("worker-port-base", `a port such that port + workers - 1 <= 65535 (workers: ${options.workers})`, String(options.workerPortBase));
+  }
+  return Object.freeze({ ...options, trustProxy: Object.freeze([...options.trustProxy]), corsOrigin: Object.freeze([...options.corsOrigin]) }) as ResolvedOptions;
+}
+
+/** Raw option values from environment variables (the CLI lays its flags over these). */
+export function optionsFromEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const raw: Record<string, string> = {};
+  for (const [name, spec] of Object.entries(OPTION_SPECS)) {
+    const value = env[spec.env];
+    if (value !== undefined && value !== "") raw[name] = value;
+  }
+  return raw;
+}

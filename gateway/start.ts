@@ -1,0 +1,42 @@
+import cluster from "node:cluster";
+import type { AdapterKind } from "../adapter/index.js";
+import { GatewayError } from "./errors.js";
+import { createLogger } from "./logger.js";
+import { resolveOptions, type GatewayOptions, type ResolvedOptions } from "./options.js";
+import { Primary } from "./primary.js";
+
+/** A running gateway, as `startGateway()` resolves it. */
+export interface Gateway {
+  /** The public port (useful with `port: 0`). */
+  readonly port: number;
+  /** The options in force, after defaults and validation. */
+  readonly options: ResolvedOptions;
+  /** How workers share rooms and broadcasts. */
+  readonly adapter: AdapterKind;
+  /** Graceful stop (drain, then kill after `shutdownTimeout`). Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the primary and its workers in this process (which must be a cluster primary), and
+ * resolves once every worker is ready. Options are validated first: a bad one rejects with a
+ * GatewayError("ERR_INVALID_OPTION") and nothing starts.
+ */
+export async function startGateway(input: GatewayOptions = {}): Promise<Gateway> {
+  if (!cluster.isPrimary) throw new GatewayError("ERR_WORKER_START", "startGateway() must be called in the primary process");
+  const options = resolveOptions(input as Record<string, unknown>);
+  const logger = createLogger(options.logLevel, { role: "primary" });
+  const primary = new Primary(options, logger);
+  const port = await primary.start();
+  return {
+    port,
+    options,
+    adapter: options.redis ? "redis" : "cluster",
+    close: () => primary.close(),
+  };
+}
+
+/** The line `sio-gateway start` prints once the gateway is ready. */
+export function readyLine(gateway: Gateway): string {
+  return `ready: http://${gateway.options.host}:${gateway.port} (${gateway.options.workers} workers, adapter=${gateway.adapter})`;
+}
