@@ -37,7 +37,8 @@ export function parseRequestHead(buffer: Buffer): HeadParseResult {
   const end = buffer.indexOf(HEAD_END);
   if (end === -1) return { kind: "incomplete" };
   const headers = new Map<string, string>();
-  for (const line of buffer.toString("latin1", firstLineEnd + 2, end).split("\r\n")) {
+  const headerLines = end > firstLineEnd ? buffer.toString("latin1", firstLineEnd + 2, end).split("\r\n") : [];
+  for (const line of headerLines) {
     const colon = line.indexOf(":");
     if (colon <= 0) return { kind: "invalid", reason: "malformed header line" };
     const name = line.slice(0, colon).trim().toLowerCase();
