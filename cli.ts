@@ -4,8 +4,8 @@
  *   sio-gateway start [options]   run the gateway (primary + workers)
  * Bad usage exits 2 with one line on stderr naming the option.
  */
-import { parseArgs } from "node:util";
-import { GatewayError, invalidOption } from "./gateway/errors.js";
+import { parseCommandArgs, UsageError, type FlagKind } from "./cli-args.js";
+import { GatewayError } from "./gateway/errors.js";
 import { OPTION_SPECS, optionsFromEnv } from "./gateway/options.js";
 import { readyLine, startGateway } from "./gateway/start.js";
 
@@ -28,23 +28,9 @@ function usageError(message: string): never {
   process.exit(EXIT_USAGE);
 }
 
-/** Turns util.parseArgs' errors into our one-line form, naming the option. */
-function parseFlags(command: string, args: string[], flags: Record<string, { type: "string" | "boolean"; multiple?: boolean }>) {
-  try {
-    return parseArgs({ args, options: flags, allowPositionals: true, strict: true });
-  } catch (error) {
-    const message = (error as Error).message;
-    const unknown = /Unknown option '([^']+)'/.exec(message);
-    if (unknown) usageError(`unknown option "${unknown[1]}" for "sio-gateway ${command}" (see sio-gateway --help)`);
-    const missing = /Option '--?([\w-]+)/.exec(message);
-    if (missing) usageError(invalidOption(missing[1]!, "a value", "").message);
-    usageError(message);
-  }
-}
-
 async function start(args: string[]): Promise<void> {
-  const flags = Object.fromEntries(Object.values(OPTION_SPECS).map((spec) => [spec.flag, { type: "string" as const }]));
-  const { values, positionals } = parseFlags("start", args, flags);
+  const flags = Object.fromEntries(Object.values(OPTION_SPECS).map((spec) => [spec.flag, "string" as FlagKind]));
+  const { values, positionals } = parseCommandArgs("start", args, flags);
   if (positionals.length > 0) usageError(`unexpected argument "${positionals[0]}" for "sio-gateway start"`);
   const raw: Record<string, unknown> = optionsFromEnv(process.env);
   for (const [name, spec] of Object.entries(OPTION_SPECS)) {
@@ -86,6 +72,7 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((error: Error) => {
+  if (error instanceof UsageError) usageError(error.message);
   process.stderr.write(`sio-gateway: ${error.stack ?? error.message}\n`);
   process.exit(1);
 });

@@ -108,6 +108,7 @@ export class Primary {
       case "closed":
         return;
       case "timeout":
+        this.logger.debug({ peer, port: socket.remotePort, receivedBytes: result.bytes.length }, "header timeout");
         return this.refuse(socket, 408, `no complete request head within ${this.options.headerTimeout} ms`, "header-timeout");
       case "too-large":
         return this.refuse(socket, 431, `request head larger than ${this.options.maxHeaderSize} bytes`, "header-size");
@@ -132,6 +133,7 @@ export class Primary {
     this.connections.add(target.slot, ip);
     this.metrics.handoffs.inc({ route: reason });
     const message = ipcMessage<PrimaryToWorker>({ type: "connection", bytes, ip });
+    this.logger.trace({ slot: target.slot, route: reason, ip }, "hand-off");
     target.worker!.send(message, socket, { keepOpen: false }, (error: Error | null) => {
       if (!error) return;
       this.logger.debug({ slot: target.slot, err: error.message }, "hand-off failed");
