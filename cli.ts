@@ -2,11 +2,13 @@
 /**
  * `sio-gateway`: one thin command-line front over the modules.
  *   sio-gateway start [options]   run the gateway (primary + workers)
+ *   sio-gateway emit [options] EVENT [JSON]   push one event into the cluster through Redis
  * Bad usage exits 2 with one line on stderr naming the option.
  */
 import { parseCommandArgs, UsageError, type FlagKind } from "./cli-args.js";
-import { GatewayError } from "./gateway/errors.js";
-import { OPTION_SPECS, optionsFromEnv } from "./gateway/options.js";
+import { GatewayEmitter } from "./adapter/emitter.js";
+import { GatewayError, invalidOption } from "./gateway/errors.js";
+import { OPTION_SPECS, optionsFromEnv, resolveOptions } from "./gateway/options.js";
 import { readyLine, startGateway } from "./gateway/start.js";
 
 const EXIT_USAGE = 2;
@@ -15,6 +17,8 @@ const USAGE = `usage: sio-gateway <command> [options]
 
 commands:
   start     run the gateway: a primary on one public port and N Socket.IO workers
+  emit      sio-gateway emit --redis URL [--namespace /] [--to ROOM]... [--except ROOM]... EVENT [JSON]
+            delivers EVENT (with the JSON as its argument) to every matching socket in the cluster
 
 start options (each also read from its environment variable):
 ${Object.values(OPTION_SPECS)
@@ -55,11 +59,44 @@ async function start(args: string[]): Promise<void> {
   process.stdout.write(`${readyLine(gateway)}\n`);
 }
 
+async function emit(args: string[]): Promise<void> {
+  const { values, positionals } = parseCommandArgs("emit", args, { redis: "string", namespace: "string", to: "list", except: "list", timeout: "string" });
+  const redis = (values.redis as string | undefined) ?? process.env.REDIS_URL;
+  if (!redis) usageError('missing option "redis": expected a redis:// or rediss:// URL (or REDIS_URL)');
+  const redisUrl = resolveOptions({ redis }).redis!;
+  const timeout = values.timeout === undefined ? 5000 : Number(values.timeout);
+  if (!Number.isInteger(timeout) || timeout <= 0) usageError(invalidOption("timeout", "a duration in ms (integer > 0)", values.timeout).message);
+  const [event, json, ...extra] = positionals;
+  if (event === undefined || event === "") usageError("missing EVENT: sio-gateway emit --redis URL EVENT [JSON]");
+  if (extra.length > 0) usageError(`unexpected argument "${extra[0]}" (quote the JSON as one argument)`);
+  let data: unknown;
+  if (json !== undefined) {
+    try {
+      data = JSON.parse(json);
+    } catch (error) {
+      usageError(`invalid JSON for the event data: ${(error as Error).message}`);
+    }
+  }
+  const namespace = (values.namespace as string | undefined) ?? "/";
+  const emitter = new GatewayEmitter({ redis: redisUrl, timeout }).of(namespace);
+  try {
+    const target = emitter.to((values.to as string[] | undefined) ?? []).except((values.except as string[] | undefined) ?? []);
+    const receivers = await (json === undefined ? target.emit(event) : target.emit(event, data));
+    process.stdout.write(`delivered "${event}" to ${receivers} gateway process${receivers === 1 ? "" : "es"}\n`);
+  } catch (error) {
+    usageError((error as Error).message);
+  } finally {
+    await emitter.close();
+  }
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   switch (command) {
     case "start":
       return start(rest);
+    case "emit":
+      return emit(rest);
     case undefined:
     case "help":
     case "--help":
@@ -67,12 +104,12 @@ async function main(argv: string[]): Promise<void> {
       process.stdout.write(USAGE);
       return;
     default:
-      usageError(`unknown command "${command}" (expected start; see sio-gateway --help)`);
+      usageError(`unknown command "${command}" (expected start or emit; see sio-gateway --help)`);
   }
 }
 
 main(process.argv.slice(2)).catch((error: Error) => {
-  if (error instanceof UsageError) usageError(error.message);
+  if (error instanceof UsageError || error instanceof GatewayError) usageError(error.message);
   process.stderr.write(`sio-gateway: ${error.stack ?? error.message}\n`);
   process.exit(1);
 });

@@ -1,9 +1,10 @@
 import { EventEmitter } from "node:events";
 import { createAdapter } from "@socket.io/redis-adapter";
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { Namespace } from "socket.io";
 import type { Adapter } from "socket.io-adapter";
+import { createRedisClient } from "./redis-client.js";
 import { REDIS_KEY_PREFIX } from "./redis-keys.js";
 import type { GatewayAdapter } from "./types.js";
 
@@ -25,9 +26,8 @@ export class RedisGatewayAdapter extends EventEmitter<{ up: []; down: [reason: s
 
   constructor(url: string, private readonly logger: Logger) {
     super();
-    const options = { connectionName: `sio-gateway:${process.pid}`, lazyConnect: false } as const;
-    this.pub = new Redis(url, options);
-    this.sub = new Redis(url, options);
+    this.pub = createRedisClient(url, "pub");
+    this.sub = createRedisClient(url, "sub");
     for (const [role, client] of [["pub", this.pub], ["sub", this.sub]] as const) {
       client.on("error", (error: Error) => this.logger.debug({ role, err: error.message }, "redis error"));
       client.on("ready", () => this.updateState());

@@ -4,6 +4,7 @@ import { Server } from "socket.io";
 import { createGatewayAdapter, type GatewayAdapter } from "../adapter/index.js";
 import { loadAppModule } from "./app-module.js";
 import { GatewayError } from "./errors.js";
+import { mountEmitRoute } from "./emit-route.js";
 import { createWorkerApp } from "./http.js";
 import { asPrimaryMessage, ipcMessage, type ConnectionMessage, type WorkerToPrimary } from "./ipc.js";
 import { Lifecycle } from "./lifecycle.js";
@@ -27,6 +28,13 @@ export async function runWorker(options: ResolvedOptions, slot: number): Promise
   const lifecycle = new Lifecycle(logger);
   const primary = new PrimaryChannel();
   const adapter = createGatewayAdapter(options.redis, logger);
+  // Library promises nobody awaits (a Redis command failing during an outage) must not take down
+  // a worker that serves thousands of sockets: log them loudly instead of crashing.
+  process.on("unhandledRejection", (reason) => logger.error({ err: reason instanceof Error ? reason.message : String(reason) }, "unhandled rejection"));
+  // Subscriptions sent before ioredis' first ready check put the connection in subscriber mode
+  // and fail that check: namespaces (which subscribe) are created only once Redis is connected.
+  if (!adapter.isConnected()) logger.info({ adapter: adapter.kind }, "waiting for the adapter to connect");
+  await adapter.whenConnected();
 
   const app = createWorkerApp({ slot, lifecycle, adapter, logger, fetchMetrics: () => primary.requestMetrics() });
   // The primary already enforced its header limit; the same limit here covers the worker port and keep-alive requests.
@@ -38,6 +46,7 @@ export async function runWorker(options: ResolvedOptions, slot: number): Promise
   // Session ids carry the slot, so the primary routes `?sid=` requests without a shared map.
   io.engine.generateId = () => createSessionId(slot);
 
+  mountEmitRoute(app, io, options.emitToken, logger);
   const metrics = createWorkerMetrics(io, adapter, slot);
   countBroadcasts(io, metrics.broadcastsTotal);
   const installRateLimit = (socket: Parameters<typeof limitEventRate>[0]): void =>
@@ -72,7 +81,6 @@ export async function runWorker(options: ResolvedOptions, slot: number): Promise
   if (options.workerPortBase !== undefined) {
     await listenOnWorkerPort(server, options.host, options.workerPortBase + slot);
   }
-  await adapter.whenConnected();
   lifecycle.setState("ready");
   primary.send(ipcMessage<WorkerToPrimary>({ type: "ready" }));
 }

@@ -1,0 +1,29 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { parseEmitRequest } from "../../gateway/emit-request.js";
+
+describe("parseEmitRequest", () => {
+  it("fills the defaults and keeps data as given, absent when absent", () => {
+    assert.deepEqual(parseEmitRequest({ event: "news" }), { ok: true, request: { event: "news", to: [], except: [], namespace: "/" } });
+    assert.deepEqual(parseEmitRequest({ event: "news", data: null, to: "a", except: ["b"], namespace: "/admin" }), {
+      ok: true,
+      request: { event: "news", data: null, to: ["a"], except: ["b"], namespace: "/admin" },
+    });
+  });
+
+  it("names what is wrong", () => {
+    const error = (body: unknown) => {
+      const result = parseEmitRequest(body);
+      assert.equal(result.ok, false);
+      return (result as { error: string }).error;
+    };
+    assert.match(error(null), /JSON object body/);
+    assert.match(error([{ event: "x" }]), /JSON object body/);
+    assert.match(error({}), /"event" must be a non-empty string/);
+    assert.match(error({ event: "disconnect" }), /reserved/);
+    assert.match(error({ event: "x", to: [1] }), /"to" must be/);
+    assert.match(error({ event: "x", except: "" }), /"except" must be/);
+    assert.match(error({ event: "x", namespace: "admin" }), /"namespace" must be a string starting with "\/"/);
+    assert.match(error({ event: "x", room: "a" }), /unknown field "room"/);
+  });
+});
