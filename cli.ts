@@ -3,8 +3,11 @@
  * `sio-gateway`: one thin command-line front over the modules.
  *   sio-gateway start [options]   run the gateway (primary + workers)
  *   sio-gateway emit [options] EVENT [JSON]   push one event into the cluster through Redis
+ *   sio-gateway nginx [options]   print an Nginx config for fronting gateway nodes
  * Bad usage exits 2 with one line on stderr naming the option.
  */
+import { writeFileSync } from "node:fs";
+import { generateNginxConfig, type NginxBalance } from "./nginx/index.js";
 import { parseCommandArgs, UsageError, type FlagKind } from "./cli-args.js";
 import { GatewayEmitter } from "./adapter/emitter.js";
 import { GatewayError, invalidOption } from "./gateway/errors.js";
@@ -19,6 +22,9 @@ commands:
   start     run the gateway: a primary on one public port and N Socket.IO workers
   emit      sio-gateway emit --redis URL [--namespace /] [--to ROOM]... [--except ROOM]... EVENT [JSON]
             delivers EVENT (with the JSON as its argument) to every matching socket in the cluster
+  nginx     sio-gateway nginx --upstream HOST:PORT[,HOST:PORT...] [--listen PORT] [--server-name NAME]
+            [--balance ip_hash|hash] [--full] [--tls-cert FILE --tls-key FILE] [--out FILE]
+            an Nginx config (ip_hash upstream, WebSocket headers, timeouts) that passes nginx -t
 
 start options (each also read from its environment variable):
 ${Object.values(OPTION_SPECS)
@@ -90,6 +96,38 @@ async function emit(args: string[]): Promise<void> {
   }
 }
 
+function parsePort(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d{1,5}$/.test(value)) usageError(invalidOption(name, "a port number from 1 to 65535", value).message);
+  return Number(value);
+}
+
+async function nginx(args: string[]): Promise<void> {
+  const { values, positionals } = parseCommandArgs("nginx", args, {
+    upstream: "list",
+    listen: "string",
+    "server-name": "string",
+    balance: "string",
+    full: "boolean",
+    "tls-cert": "string",
+    "tls-key": "string",
+    out: "string",
+  });
+  if (positionals.length > 0) usageError(`unexpected argument "${positionals[0]}" for "sio-gateway nginx"`);
+  const upstreams = ((values.upstream as string[] | undefined) ?? []).flatMap((list) => list.split(",")).map((entry) => entry.trim()).filter(Boolean);
+  const config = generateNginxConfig({
+    upstreams,
+    listen: parsePort(values.listen as string | undefined, "listen"),
+    serverName: values["server-name"] as string | undefined,
+    balance: values.balance as NginxBalance | undefined,
+    full: values.full === true,
+    tlsCert: values["tls-cert"] as string | undefined,
+    tlsKey: values["tls-key"] as string | undefined,
+  });
+  if (values.out === undefined) process.stdout.write(config);
+  else writeFileSync(values.out as string, config);
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   switch (command) {
@@ -97,6 +135,8 @@ async function main(argv: string[]): Promise<void> {
       return start(rest);
     case "emit":
       return emit(rest);
+    case "nginx":
+      return nginx(rest);
     case undefined:
     case "help":
     case "--help":
@@ -104,7 +144,7 @@ async function main(argv: string[]): Promise<void> {
       process.stdout.write(USAGE);
       return;
     default:
-      usageError(`unknown command "${command}" (expected start or emit; see sio-gateway --help)`);
+      usageError(`unknown command "${command}" (expected start, emit or nginx; see sio-gateway --help)`);
   }
 }
 
