@@ -10,7 +10,7 @@ import { displayName, roomError, textError } from "./validation.js";
  * through the gateway's adapter; member counts are asked of the whole cluster.
  *
  * Events (namespace "/"): hello on connect; join(room, ack); leave(room, ack);
- * chat({ room, text }, ack?); whoami(ack). Server → room: members { room, members } on changes.
+ * chat({ room, text, name? }, ack?); whoami(ack). Server → room: members { room, members } on changes.
  */
 type Ack = (response: Record<string, unknown>) => void;
 
@@ -60,13 +60,13 @@ export default function demoApp({ io, app, worker, logger }: GatewayAppContext):
     });
 
     socket.on("chat", (message: unknown, ack: unknown) => {
-      const { room, text } = (typeof message === "object" && message !== null ? message : {}) as { room?: unknown; text?: unknown };
+      const { room, text, name: chosenName } = (typeof message === "object" && message !== null ? message : {}) as { room?: unknown; text?: unknown; name?: unknown };
       const error = roomError(room) ?? textError(text);
       if (error) return reply(ack, { ok: false, error });
       // The room plus the sender's own room: the sender gets its message even before it joined.
       io.to(room as string)
         .to(socket.id)
-        .emit("chat", { room, text, from: socket.id, name: name ?? socket.id.slice(-6), worker: worker.index, at: Date.now() });
+        .emit("chat", { room, text, from: socket.id, name: displayName(chosenName) ?? name ?? socket.id.slice(-6), worker: worker.index, at: Date.now() });
       reply(ack, { ok: true });
     });
 

@@ -8,7 +8,7 @@ import { describe, it } from "node:test";
 import { connectClient, loopbackAddress, request } from "../helpers/clients.js";
 import { httpRequest } from "../helpers/engine-raw.js";
 import { GatewayProcess } from "../helpers/gateway-process.js";
-import { freePort } from "../helpers/ports.js";
+import { freePortRange } from "../helpers/ports.js";
 import { waitFor, waitUntil } from "../helpers/wait.js";
 
 /** A keep-alive connection that made one request and got its answer: it stays open, owned by a worker. */
@@ -68,7 +68,7 @@ describe("limits", () => {
   });
 
   it("serves each worker on --worker-port-base + index as well as on the public port", async () => {
-    const base = await freePort();
+    const base = await freePortRange(2);
     const gateway = await GatewayProcess.start(["--workers", "2", "--worker-port-base", String(base)]);
     try {
       for (const index of [0, 1]) {

@@ -15,7 +15,7 @@ import { connectClient, request, type TestClient } from "../helpers/clients.js";
 import { GatewayProcess, runCli } from "../helpers/gateway-process.js";
 import { Inbox } from "../helpers/inbox.js";
 import { NginxServer, nginxTest } from "../helpers/nginx-server.js";
-import { freePort } from "../helpers/ports.js";
+import { freePortRange } from "../helpers/ports.js";
 import { RedisServer } from "../helpers/redis-server.js";
 
 /** Client addresses in distinct /24s: nginx's ip_hash hashes an IPv4 client by its first three octets. */
@@ -97,7 +97,7 @@ const TOPOLOGIES: Topology[] = [
     balance: "hash",
     routesByForwardedIp: false,
     node: async () => {
-      const base = await freePort();
+      const base = await freePortRange(2);
       return { flags: ["--worker-port-base", String(base)], upstreams: () => [`127.0.0.1:${base}`, `127.0.0.1:${base + 1}`] };
     },
   },
