@@ -62,6 +62,8 @@ async function start(args: string[]): Promise<void> {
   };
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);
+  // kill -HUP <primary pid>: new code or config of the app module, without dropping everyone at once.
+  process.on("SIGHUP", () => void gateway.reload());
   process.stdout.write(`${readyLine(gateway)}\n`);
 }
 

@@ -8,6 +8,9 @@ import { createRedisClient } from "./redis-client.js";
 import { REDIS_KEY_PREFIX } from "./redis-keys.js";
 import type { GatewayAdapter } from "./types.js";
 
+/** Reconnection attempts a queued publish waits for before it fails (delays 50, 100, 150, 200 ms). */
+const PUBLISH_RETRIES = 3;
+
 /**
  * Rooms and broadcasts shared through Redis: `@socket.io/redis-adapter` on two ioredis
  * connections (a subscribed connection cannot publish). ioredis reconnects by itself and
@@ -26,7 +29,10 @@ export class RedisGatewayAdapter extends EventEmitter<{ up: []; down: [reason: s
 
   constructor(url: string, private readonly logger: Logger) {
     super();
-    this.pub = createRedisClient(url, "pub");
+    // A publish waits through a short blip (ioredis queues it while it reconnects), but after
+    // PUBLISH_RETRIES reconnection attempts (~0.5 s) it fails, and is counted and logged below,
+    // rather than piling up for a Redis that may be gone for minutes.
+    this.pub = createRedisClient(url, "pub", { maxRetriesPerRequest: PUBLISH_RETRIES });
     this.sub = createRedisClient(url, "sub");
     for (const [role, client] of [["pub", this.pub], ["sub", this.sub]] as const) {
       client.on("error", (error: Error) => this.logger.debug({ role, err: error.message }, "redis error"));

@@ -1,10 +1,11 @@
 /**
  * Open connections per client IP, as the primary sees them: counted when a connection is
- * handed to a worker, released when that worker reports it closed (or dies).
- * Kept per slot so a dead worker's connections can be released at once.
+ * handed to a worker, released when that worker reports it closed (or exits).
+ * Kept per worker (cluster worker id, not slot: during a rolling restart two workers share a
+ * slot) so an exited worker's connections are released at once.
  */
 export class ConnectionCounter {
-  private readonly bySlot = new Map<number, Map<string, number>>();
+  private readonly byWorker = new Map<number, Map<string, number>>();
 
   constructor(private readonly limit: number) {}
 
@@ -15,26 +16,26 @@ export class ConnectionCounter {
 
   count(ip: string): number {
     let total = 0;
-    for (const counts of this.bySlot.values()) total += counts.get(ip) ?? 0;
+    for (const counts of this.byWorker.values()) total += counts.get(ip) ?? 0;
     return total;
   }
 
-  add(slot: number, ip: string): void {
-    let counts = this.bySlot.get(slot);
-    if (!counts) this.bySlot.set(slot, (counts = new Map()));
+  add(workerId: number, ip: string): void {
+    let counts = this.byWorker.get(workerId);
+    if (!counts) this.byWorker.set(workerId, (counts = new Map()));
     counts.set(ip, (counts.get(ip) ?? 0) + 1);
   }
 
-  release(slot: number, ip: string): void {
-    const counts = this.bySlot.get(slot);
+  release(workerId: number, ip: string): void {
+    const counts = this.byWorker.get(workerId);
     const current = counts?.get(ip);
     if (counts === undefined || current === undefined) return;
     if (current <= 1) counts.delete(ip);
     else counts.set(ip, current - 1);
   }
 
-  /** Forgets every connection of a slot (its worker exited, so they are closed). */
-  releaseSlot(slot: number): void {
-    this.bySlot.delete(slot);
+  /** Forgets every connection of a worker (it exited, so they are closed). */
+  releaseWorker(workerId: number): void {
+    this.byWorker.delete(workerId);
   }
 }

@@ -49,7 +49,7 @@ export class Primary {
     cluster.setupPrimary({ exec: fileURLToPath(new URL("./worker-main.js", import.meta.url)), serialization: "advanced" });
     if (!this.options.redis) setupClusterAdapterPrimary();
     cluster.on("message", (worker, message) => this.onWorkerMessage(worker, message));
-    this.pool.on("exit", (slot) => this.connections.releaseSlot(slot));
+    this.pool.on("exit", (record) => this.connections.releaseWorker(record.worker.id));
 
     const server = createServer({ pauseOnConnect: true, noDelay: true }, (socket) => void this.onConnection(socket));
     this.server = server;
@@ -82,11 +82,9 @@ export class Primary {
       case "ready":
         this.pool.markReady(worker);
         break;
-      case "connection-closed": {
-        const slot = this.pool.slotOf(worker);
-        if (slot !== undefined) this.connections.release(slot, message.ip);
+      case "connection-closed":
+        this.connections.release(worker.id, message.ip);
         break;
-      }
       case "metrics-request":
         this.metrics.text().then(
           (text) => sendTo(worker, ipcMessage<PrimaryToWorker>({ type: "metrics-response", id: message.id, text })),
@@ -130,14 +128,15 @@ export class Primary {
       target = fallback;
     }
     if (socket.destroyed) return;
-    this.connections.add(target.slot, ip);
+    const worker = target.worker!;
+    this.connections.add(worker.id, ip);
     this.metrics.handoffs.inc({ route: reason });
     const message = ipcMessage<PrimaryToWorker>({ type: "connection", bytes, ip });
     this.logger.trace({ slot: target.slot, route: reason, ip }, "hand-off");
-    target.worker!.send(message, socket, { keepOpen: false }, (error: Error | null) => {
+    worker.send(message, socket, { keepOpen: false }, (error: Error | null) => {
       if (!error) return;
       this.logger.debug({ slot: target.slot, err: error.message }, "hand-off failed");
-      this.connections.release(target.slot, ip);
+      this.connections.release(worker.id, ip);
       socket.destroy();
     });
   }
@@ -146,6 +145,11 @@ export class Primary {
     this.metrics.rejected.inc({ reason });
     this.logger.debug({ status, reason, peer: socket.remoteAddress }, "connection refused by the primary");
     refuseConnection(socket, status, detail);
+  }
+
+  /** Replaces the workers one slot at a time (SIGHUP). */
+  reload(): Promise<void> {
+    return this.pool.rollingRestart();
   }
 
   /**

@@ -15,6 +15,8 @@ export interface Gateway {
   readonly adapter: AdapterKind;
   /** Graceful stop (drain, then kill after `shutdownTimeout`). Idempotent. */
   close(): Promise<void>;
+  /** Rolling restart: each worker is replaced by a new one, one slot at a time. */
+  reload(): Promise<void>;
 }
 
 /**
@@ -33,6 +35,7 @@ export async function startGateway(input: GatewayOptions = {}): Promise<Gateway>
     options,
     adapter: options.redis ? "redis" : "cluster",
     close: () => primary.close(),
+    reload: () => primary.reload(),
   };
 }
 

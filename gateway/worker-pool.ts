@@ -21,25 +21,29 @@ export interface WorkerRecord {
 }
 
 type PoolEvents = {
-  /** A slot's worker became ready (first start or replacement). */
+  /** A slot's worker became ready (first start, replacement after an exit, or rolling restart). */
   ready: [slot: number];
-  /** A slot's worker exited (it is replaced unless the pool is draining). */
-  exit: [slot: number, code: number | null, signal: string | null];
+  /** A worker exited (it is replaced unless the pool is draining or it was retired). */
+  exit: [record: WorkerRecord, code: number | null, signal: string | null];
   /** A worker exited with the configuration exit code before it was ever ready: nothing can start. */
   fatal: [slot: number];
 };
 
 /**
- * The worker processes, one per slot. Per-worker state lives in a Map keyed by slot, not on
- * cluster.Worker. A worker that exits is replaced in the same slot, with back-off when it
- * keeps crashing, so the IP hash keeps pointing at the same slot across restarts.
+ * The worker processes, one per slot. Per-worker state lives in Maps keyed by slot and by
+ * cluster worker id, not on cluster.Worker. A worker that exits is replaced in the same slot,
+ * with back-off when it keeps crashing, so the IP hash keeps pointing at the same slot across
+ * restarts. A rolling restart starts each slot's replacement before it retires the old worker.
  */
 export class WorkerPool extends EventEmitter<PoolEvents> {
+  /** The worker that serves each slot now. */
   readonly records = new Map<number, WorkerRecord>();
+  /** Every live worker, including replacements still starting and retired ones still draining. */
+  private readonly byWorkerId = new Map<number, WorkerRecord>();
   private readonly consecutiveCrashes = new Map<number, number>();
   private readonly respawnTimers = new Map<number, NodeJS.Timeout>();
-  private readonly slotByWorkerId = new Map<number, number>();
   private draining = false;
+  private rolling: Promise<void> | undefined;
   /** Workers replaced after an exit, since start. */
   restarts = 0;
 
@@ -48,33 +52,50 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
   }
 
   start(): void {
-    for (let slot = 0; slot < this.options.workers; slot++) this.spawn(slot);
+    for (let slot = 0; slot < this.options.workers; slot++) this.records.set(slot, this.spawn(slot));
   }
 
-  private spawn(slot: number): void {
+  /** Forks a worker for a slot; the caller decides whether it serves the slot now or once ready. */
+  private spawn(slot: number): WorkerRecord {
     const worker = cluster.fork({ SIO_GATEWAY_OPTIONS: JSON.stringify(this.options), SIO_GATEWAY_SLOT: String(slot) });
     const record: WorkerRecord = { slot, worker, state: "starting", startedAt: Date.now() };
-    this.records.set(slot, record);
-    this.slotByWorkerId.set(worker.id, slot);
+    this.byWorkerId.set(worker.id, record);
     worker.on("error", (error) => this.logger.debug({ slot, err: error.message }, "worker channel error"));
     worker.once("exit", (code, signal) => this.onExit(record, code, signal));
     this.logger.info({ slot, workerPid: worker.process.pid }, "worker started");
+    return record;
   }
 
-  /** Marks a slot's worker ready (it said so over IPC). */
+  /** Marks a worker ready (it said so over IPC); a replacement takes over its slot now and the old worker drains. */
   markReady(worker: Worker): void {
-    const record = this.recordOf(worker);
-    if (!record || record.worker !== worker || record.state !== "starting") return;
+    const record = this.byWorkerId.get(worker.id);
+    if (!record || record.state !== "starting") return;
     record.state = "ready";
+    const previous = this.records.get(record.slot);
+    if (previous !== record) {
+      this.records.set(record.slot, record);
+      if (previous) this.retire(previous);
+    }
     this.emit("ready", record.slot);
   }
 
+  /** Tells a worker to drain; its exit is expected and not replaced. */
+  private retire(record: WorkerRecord): void {
+    record.state = "stopping";
+    if (record.worker.isConnected()) record.worker.send(ipcMessage<PrimaryToWorker>({ type: "drain" }), undefined, () => {});
+  }
+
   private onExit(record: WorkerRecord, code: number | null, signal: string | null): void {
-    this.slotByWorkerId.delete(record.worker.id);
-    if (this.records.get(record.slot) === record) this.records.delete(record.slot);
-    this.emit("exit", record.slot, code, signal);
-    if (this.draining) {
+    this.byWorkerId.delete(record.worker.id);
+    const wasServing = this.records.get(record.slot) === record;
+    if (wasServing) this.records.delete(record.slot);
+    this.emit("exit", record, code, signal);
+    if (this.draining || record.state === "stopping") {
       this.logger.info({ slot: record.slot, code, signal }, "worker exited");
+      return;
+    }
+    if (!wasServing) {
+      this.logger.warn({ slot: record.slot, code, signal }, "replacement worker exited before it was ready; the old worker keeps the slot");
       return;
     }
     if (code === WORKER_EXIT_CONFIG && record.state === "starting") {
@@ -91,19 +112,51 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
       record.slot,
       setTimeout(() => {
         this.respawnTimers.delete(record.slot);
-        if (!this.draining) this.spawn(record.slot);
+        if (!this.draining && !this.records.has(record.slot)) this.records.set(record.slot, this.spawn(record.slot));
       }, delay),
     );
   }
 
-  /** The slot of a live worker, or undefined. */
-  slotOf(worker: Worker): number | undefined {
-    return this.slotByWorkerId.get(worker.id);
+  /**
+   * Replaces every worker, one slot at a time: the new worker starts, takes the slot once
+   * ready, then the old one drains (its clients reconnect, to the new one). At no moment are
+   * all slots down. A second call while one runs returns the same promise.
+   */
+  rollingRestart(): Promise<void> {
+    this.rolling ??= (async () => {
+      this.logger.info("rolling restart");
+      for (let slot = 0; slot < this.options.workers && !this.draining; slot++) await this.replaceSlot(slot);
+      this.logger.info("rolling restart done");
+    })().finally(() => (this.rolling = undefined));
+    return this.rolling;
   }
 
-  private recordOf(worker: Worker): WorkerRecord | undefined {
-    const slot = this.slotOf(worker);
-    return slot === undefined ? undefined : this.records.get(slot);
+  private replaceSlot(slot: number): Promise<void> {
+    const old = this.records.get(slot);
+    const replacement = this.spawn(slot);
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.off("ready", onReady);
+        this.off("exit", onExit);
+        resolve();
+      };
+      const onReady = (readySlot: number): void => {
+        if (readySlot !== slot || this.records.get(slot) !== replacement) return;
+        // Wait for the old worker to be gone, so one slot at a time churns.
+        if (old && !old.worker.isDead()) old.worker.once("exit", done);
+        else done();
+      };
+      const onExit = (record: WorkerRecord): void => {
+        if (record === replacement && replacement.state === "starting") done();
+      };
+      this.on("ready", onReady);
+      this.on("exit", onExit);
+    });
+  }
+
+  /** The record of a live worker (serving, starting or draining), or undefined. */
+  recordOf(worker: Worker): WorkerRecord | undefined {
+    return this.byWorkerId.get(worker.id);
   }
 
   /** The ready worker in a slot, if there is one. */
@@ -162,14 +215,11 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     this.draining = true;
     for (const timer of this.respawnTimers.values()) clearTimeout(timer);
     this.respawnTimers.clear();
-    const live = [...this.records.values()];
+    const live = [...this.byWorkerId.values()];
     const exits = live.map((record) =>
       record.worker.isDead() ? Promise.resolve() : new Promise<void>((resolve) => record.worker.once("exit", () => resolve())),
     );
-    for (const record of live) {
-      record.state = "stopping";
-      if (record.worker.isConnected()) record.worker.send(ipcMessage<PrimaryToWorker>({ type: "drain" }), undefined, () => {});
-    }
+    for (const record of live) this.retire(record);
     let killed = 0;
     const timer = setTimeout(() => {
       for (const record of live) {

@@ -72,6 +72,8 @@ export async function runWorker(options: ResolvedOptions, slot: number): Promise
   });
   // The primary coordinates shutdown: Ctrl-C reaches the whole process group, so SIGINT waits for its word.
   process.on("SIGINT", () => {});
+  // SIGHUP means "rolling restart" to the primary; a terminal hang-up reaching the group must not kill workers.
+  process.on("SIGHUP", () => {});
   process.on("SIGTERM", drain);
   process.on("disconnect", () => {
     logger.warn("primary gone, exiting");
