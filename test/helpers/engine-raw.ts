@@ -7,6 +7,7 @@ import { connect } from "node:net";
  */
 export interface RawResponse {
   status: number;
+  headers: Record<string, string | string[] | undefined>;
   body: Buffer;
 }
 
@@ -15,7 +16,7 @@ export function httpRequest(port: number, method: string, path: string, options:
     const req = request({ host: "127.0.0.1", port, method, path, localAddress: options.localAddress, agent: false, headers: options.headers, timeout: 10_000 }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (chunk: Buffer) => chunks.push(chunk));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
     });
     req.on("timeout", () => req.destroy(new Error(`${method} ${path}: no response within 10 s`)));
     req.on("error", reject);
