@@ -2,16 +2,15 @@ import { EventEmitter } from "node:events";
 import { createAdapter, setupPrimary } from "@socket.io/cluster-adapter";
 import type { Namespace } from "socket.io";
 import type { Adapter } from "socket.io-adapter";
-import type { GatewayAdapter } from "./types.js";
+import type { GatewayAdapter, GatewayAdapterEvents } from "./types.js";
 
 /**
  * Single-machine mode: rooms and broadcasts shared between the workers through the primary
  * over IPC (`@socket.io/cluster-adapter`). Nothing to connect to, so it is always up.
  */
-export class ClusterGatewayAdapter extends EventEmitter<{ up: []; down: [reason: string] }> implements GatewayAdapter {
+export class ClusterGatewayAdapter extends EventEmitter<GatewayAdapterEvents> implements GatewayAdapter {
   readonly kind = "cluster" as const;
   readonly factory = createAdapter() as unknown as (nsp: Namespace) => Adapter;
-  readonly publishFailures = 0;
 
   isConnected(): boolean {
     return process.connected;

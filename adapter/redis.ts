@@ -6,7 +6,7 @@ import type { Namespace } from "socket.io";
 import type { Adapter } from "socket.io-adapter";
 import { createRedisClient } from "./redis-client.js";
 import { REDIS_KEY_PREFIX } from "./redis-keys.js";
-import type { GatewayAdapter } from "./types.js";
+import type { GatewayAdapter, GatewayAdapterEvents } from "./types.js";
 
 /** Reconnection attempts a queued publish waits for before it fails (delays 50, 100, 150, 200 ms). */
 const PUBLISH_RETRIES = 3;
@@ -15,13 +15,12 @@ const PUBLISH_RETRIES = 3;
  * Rooms and broadcasts shared through Redis: `@socket.io/redis-adapter` on two ioredis
  * connections (a subscribed connection cannot publish). ioredis reconnects by itself and
  * queues commands while it does, so a short Redis outage delays broadcasts instead of losing
- * them; a publish that still fails is counted and logged here, because the adapter does not
+ * them; a publish that still fails is logged here and reported ("publish-failed", counted in the metrics), because the adapter does not
  * handle the promise it gets back (it would be an unhandled rejection).
  */
-export class RedisGatewayAdapter extends EventEmitter<{ up: []; down: [reason: string] }> implements GatewayAdapter {
+export class RedisGatewayAdapter extends EventEmitter<GatewayAdapterEvents> implements GatewayAdapter {
   readonly kind = "redis" as const;
   readonly factory: (nsp: Namespace) => Adapter;
-  publishFailures = 0;
   private readonly pub: Redis;
   private readonly sub: Redis;
   private connected = false;
@@ -49,7 +48,7 @@ export class RedisGatewayAdapter extends EventEmitter<{ up: []; down: [reason: s
     const publish = this.pub.publish.bind(this.pub) as (channel: string, message: string | Buffer) => Promise<number>;
     (this.pub as unknown as { publish: typeof publish }).publish = (channel, message) =>
       publish(channel, message).catch((error: Error) => {
-        this.publishFailures++;
+        this.emit("publish-failed", channel, error);
         this.logger.warn({ channel, err: error.message }, "redis publish failed: message not delivered to other nodes");
         return 0;
       });

@@ -5,7 +5,10 @@ import type { Adapter } from "socket.io-adapter";
 export type AdapterKind = "redis" | "cluster";
 
 /** What a worker needs from the adapter it shares rooms and broadcasts through. */
-export interface GatewayAdapter extends EventEmitter<{ up: []; down: [reason: string] }> {
+/** up / down: the connection to the other nodes; publish-failed: a message did not reach them. */
+export type GatewayAdapterEvents = { up: []; down: [reason: string]; "publish-failed": [channel: string, error: Error] };
+
+export interface GatewayAdapter extends EventEmitter<GatewayAdapterEvents> {
   readonly kind: AdapterKind;
   /** The factory given to `io.adapter()`. */
   readonly factory: (nsp: Namespace) => Adapter;
@@ -13,8 +16,6 @@ export interface GatewayAdapter extends EventEmitter<{ up: []; down: [reason: st
   isConnected(): boolean;
   /** Resolves when connected (at once if it is). */
   whenConnected(): Promise<void>;
-  /** Publishes that failed (counted, logged, never silent). */
-  readonly publishFailures: number;
   /** Closes the adapter's connections. Idempotent. */
   close(): Promise<void>;
 }

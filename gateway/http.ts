@@ -7,8 +7,8 @@ export interface GatewayRoutesContext {
   slot: number;
   lifecycle: Lifecycle;
   adapter: GatewayAdapter;
-  /** Cluster-wide metrics text (asked of the primary). */
-  fetchMetrics(): Promise<string>;
+  /** Cluster-wide metrics text (asked of the primary); undefined when /metrics is off or on its own port. */
+  fetchMetrics: (() => Promise<string>) | undefined;
   logger: Logger;
 }
 
@@ -32,6 +32,10 @@ export function createWorkerApp(ctx: GatewayRoutesContext): Express {
   });
 
   app.get("/metrics", async (_req, res) => {
+    if (!ctx.fetchMetrics) {
+      res.status(404).type("text/plain").send("metrics are off here (see --metrics)\n");
+      return;
+    }
     try {
       const text = await ctx.fetchMetrics();
       res.type("text/plain; version=0.0.4; charset=utf-8").send(text);

@@ -1,3 +1,4 @@
+import { createServer, type Server } from "node:http";
 import { AggregatorRegistry, Counter, Gauge, Registry } from "prom-client";
 import type { WorkerPool } from "./worker-pool.js";
 
@@ -47,5 +48,23 @@ export class PrimaryMetrics {
   async text(): Promise<string> {
     const [workers, primary] = await Promise.all([this.aggregator.clusterMetrics(), this.registry.metrics()]);
     return `${workers}\n${primary}`;
+  }
+
+  /** `--metrics PORT`: the primary serves GET /metrics on a port of its own (and nothing else there). */
+  listen(host: string, port: number): Promise<Server> {
+    const server = createServer((req, res) => {
+      if (req.method !== "GET" || req.url?.split("?")[0] !== "/metrics") {
+        res.writeHead(404, { "Content-Type": "text/plain" }).end("only GET /metrics here\n");
+        return;
+      }
+      this.text().then(
+        (text) => res.writeHead(200, { "Content-Type": this.registry.contentType }).end(text),
+        (error: Error) => res.writeHead(503, { "Content-Type": "text/plain" }).end(`# metrics unavailable: ${error.message}\n`),
+      );
+    });
+    return new Promise((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, host, () => resolve(server));
+    });
   }
 }

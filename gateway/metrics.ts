@@ -1,23 +1,27 @@
-import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, register } from "prom-client";
-import type { Server } from "socket.io";
+import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge } from "prom-client";
+import type { Namespace, Server, Socket } from "socket.io";
 import type { GatewayAdapter } from "../adapter/index.js";
 
 /**
- * A worker's metrics, in prom-client's global registry: the primary collects every worker's
- * registry over IPC (prom-client's AggregatorRegistry) and sums series with the same labels.
- * Totals therefore carry no `worker` label; the per-worker view has its own series.
+ * A worker's metrics, in prom-client's global registry. The primary collects every worker's
+ * registry over IPC (prom-client's AggregatorRegistry) and sums series with equal labels, so
+ * cluster totals carry no `worker` label, and the per-worker views (sockets per worker, Node
+ * process metrics, adapter state) carry one.
  */
 export interface WorkerMetrics {
-  connectionsTotal: Counter;
-  broadcastsTotal: Counter;
+  /** Client events refused by the per-socket rate limit. */
   rateLimitedTotal: Counter;
+  /** Counts one client event received (call from the event middleware). */
+  eventsReceivedTotal: Counter;
 }
 
 export function createWorkerMetrics(io: Server, adapter: GatewayAdapter, slot: number): WorkerMetrics {
+  const worker = String(slot);
   // prom-client answers the primary's metrics requests only once an AggregatorRegistry exists in the worker.
   new AggregatorRegistry();
-  // Node process metrics per worker: a sum of heap sizes or event-loop lags would hide the worker at fault.
-  collectDefaultMetrics({ labels: { worker: String(slot) } });
+  // Node process metrics per worker (memory, CPU, event-loop lag): a sum would hide the worker at fault.
+  collectDefaultMetrics({ labels: { worker } });
+
   new Gauge({
     name: "sio_gateway_connected_sockets",
     help: "Engine.IO connections open now, all workers",
@@ -30,7 +34,7 @@ export function createWorkerMetrics(io: Server, adapter: GatewayAdapter, slot: n
     help: "Engine.IO connections open now, per worker",
     labelNames: ["worker"],
     collect() {
-      this.set({ worker: String(slot) }, io.engine.clientsCount);
+      this.set({ worker }, io.engine.clientsCount);
     },
   });
   new Gauge({
@@ -38,36 +42,45 @@ export function createWorkerMetrics(io: Server, adapter: GatewayAdapter, slot: n
     help: "1 when the worker's adapter (Redis or IPC) is connected, per worker",
     labelNames: ["worker", "adapter"],
     collect() {
-      this.set({ worker: String(slot), adapter: adapter.kind }, adapter.isConnected() ? 1 : 0);
+      this.set({ worker, adapter: adapter.kind }, adapter.isConnected() ? 1 : 0);
     },
   });
-  new Gauge({
-    name: "sio_gateway_adapter_publish_failures",
-    help: "Messages the adapter could not publish to other nodes since the worker started",
-    collect() {
-      this.set(adapter.publishFailures);
-    },
+  const publishFailures = new Counter({ name: "sio_gateway_adapter_publish_failures_total", help: "Messages the adapter could not publish to the other nodes" });
+  adapter.on("publish-failed", () => publishFailures.inc());
+
+  const handshakes = new Counter({ name: "sio_gateway_handshakes_total", help: "Engine.IO connections opened, by first transport", labelNames: ["transport"] });
+  const connections = new Counter({ name: "sio_gateway_connections_total", help: "Engine.IO connections opened" });
+  const disconnections = new Counter({ name: "sio_gateway_disconnections_total", help: "Engine.IO connections closed, by reason", labelNames: ["reason"] });
+  const upgrades = new Counter({ name: "sio_gateway_upgrades_total", help: "Connections upgraded from long-polling to WebSocket" });
+  io.engine.on("connection", (conn: { transport: { name: string }; once(event: string, listener: (...args: never[]) => void): void }) => {
+    connections.inc();
+    handshakes.inc({ transport: conn.transport.name });
+    conn.once("upgrade", () => upgrades.inc());
+    conn.once("close", (reason: string) => disconnections.inc({ reason }));
   });
-  const connectionsTotal = new Counter({ name: "sio_gateway_connections_total", help: "Engine.IO connections accepted" });
-  io.engine.on("connection", () => connectionsTotal.inc());
+
+  const broadcasts = new Counter({ name: "sio_gateway_broadcasts_total", help: "Broadcasts (room or namespace emits) started on this cluster's workers" });
+  const deliveries = new Counter({ name: "sio_gateway_deliveries_total", help: "Events sent to clients, one per receiving socket (broadcast or direct)" });
+  const countDelivery = (): void => deliveries.inc();
+  const instrumentNamespace = (namespace: Namespace): void => {
+    countBroadcasts(namespace, broadcasts);
+    namespace.on("connection", (socket: Socket) => socket.onAnyOutgoing(countDelivery));
+  };
+  instrumentNamespace(io.of("/"));
+  io.on("new_namespace", instrumentNamespace);
+
   return {
-    connectionsTotal,
-    broadcastsTotal: new Counter({ name: "sio_gateway_broadcasts_total", help: "Broadcasts (room or namespace emits) started by this cluster's workers" }),
     rateLimitedTotal: new Counter({ name: "sio_gateway_rate_limited_events_total", help: "Client events refused by the per-socket rate limit" }),
+    eventsReceivedTotal: new Counter({ name: "sio_gateway_events_received_total", help: "Events received from clients" }),
   };
 }
 
-/** Counts every broadcast a namespace's adapter starts in this process (not the ones it relays from others). */
-export function countBroadcasts(io: Server, counter: Counter): void {
-  const wrap = (adapter: { broadcast: (...args: never[]) => void }): void => {
-    const broadcast = adapter.broadcast.bind(adapter);
-    adapter.broadcast = (...args: never[]) => {
-      counter.inc();
-      broadcast(...args);
-    };
+/** Counts every broadcast a namespace's adapter starts in this process (not the ones it relays for other nodes). */
+function countBroadcasts(namespace: Namespace, counter: Counter): void {
+  const adapter = namespace.adapter as unknown as { broadcast: (...args: never[]) => void };
+  const broadcast = adapter.broadcast.bind(adapter);
+  adapter.broadcast = (...args: never[]) => {
+    counter.inc();
+    broadcast(...args);
   };
-  wrap(io.of("/").adapter as unknown as { broadcast: (...args: never[]) => void });
-  io.on("new_namespace", (namespace) => wrap(namespace.adapter as unknown as { broadcast: (...args: never[]) => void }));
 }
-
-export { register as workerRegistry };

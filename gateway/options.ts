@@ -38,12 +38,18 @@ export interface GatewayOptions {
   maxConnsPerIp?: number;
   /** Operational log level. @default "info" */
   logLevel?: LogLevel;
+  /** `/metrics`: "on" (public and worker ports), "off", or a port the primary serves it on alone. @default "on" */
+  metrics?: MetricsSetting;
+  /** `USER:PASSWORD` enabling @socket.io/admin-ui (namespace /admin, UI at /admin-ui/). @default undefined */
+  adminUi?: string;
 }
+
+export type MetricsSetting = "on" | "off" | number;
 
 /** Options after defaults and validation: every field is set (undefined only where "none" is the default). */
 export type ResolvedOptions = Readonly<
-  Required<Omit<GatewayOptions, "redis" | "workerPortBase" | "emitToken">> &
-    Pick<GatewayOptions, "redis" | "workerPortBase" | "emitToken">
+  Required<Omit<GatewayOptions, "redis" | "workerPortBase" | "emitToken" | "adminUi">> &
+    Pick<GatewayOptions, "redis" | "workerPortBase" | "emitToken" | "adminUi">
 >;
 
 type OptionName = keyof GatewayOptions;
@@ -131,6 +137,20 @@ function nonNegativeNumber(raw: unknown, name: string): number {
   return value;
 }
 
+function metricsSetting(raw: unknown, name: string): MetricsSetting {
+  if (raw === "on" || raw === "off") return raw;
+  return integer(1, 65535, 'on, off, or a port number from 1 to 65535')(raw, name);
+}
+
+function adminCredentials(raw: unknown, name: string): string {
+  const expected = "USER:PASSWORD with a password of at least 8 characters";
+  if (typeof raw !== "string") throw invalidOption(name, expected, raw);
+  const colon = raw.indexOf(":");
+  // The password itself is never echoed back in the message.
+  if (colon <= 0 || raw.length - colon - 1 < 8) throw invalidOption(name, expected, colon > 0 ? `${raw.slice(0, colon)}:***` : "***");
+  return raw;
+}
+
 const MAX_MS = 24 * 3600 * 1000;
 
 /** One row per option: its flag, its environment variable and how its value is checked. */
@@ -150,6 +170,8 @@ export const OPTION_SPECS: Readonly<Record<OptionName, OptionSpec>> = {
   rateLimit: { flag: "rate-limit", env: "RATE_LIMIT", parse: nonNegativeNumber },
   maxConnsPerIp: { flag: "max-conns-per-ip", env: "MAX_CONNS_PER_IP", parse: integer(0, 10_000_000, "an integer >= 0") },
   logLevel: { flag: "log-level", env: "LOG_LEVEL", parse: logLevel },
+  metrics: { flag: "metrics", env: "METRICS", parse: metricsSetting },
+  adminUi: { flag: "admin-ui", env: "ADMIN_UI", parse: adminCredentials },
 };
 
 /** The defaults, in one place. `workers` and `app` depend on the machine and the install, so they are computed. */
@@ -170,6 +192,8 @@ export function defaultOptions(): ResolvedOptions {
     rateLimit: 50,
     maxConnsPerIp: 1000,
     logLevel: "info",
+    metrics: "on",
+    adminUi: undefined,
   };
 }
 

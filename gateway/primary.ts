@@ -1,4 +1,5 @@
 import cluster, { type Worker } from "node:cluster";
+import type { Server as HttpServer } from "node:http";
 import { createServer, type Server, type Socket } from "node:net";
 import { fileURLToPath } from "node:url";
 import type { BlockList } from "node:net";
@@ -33,6 +34,7 @@ export class Primary {
   private readonly trusted: BlockList;
   private readonly connections: ConnectionCounter;
   private server: Server | undefined;
+  private metricsServer: HttpServer | undefined;
   private closing: Promise<void> | undefined;
 
   constructor(private readonly options: ResolvedOptions, private readonly logger: Logger) {
@@ -54,6 +56,11 @@ export class Primary {
     const server = createServer({ pauseOnConnect: true, noDelay: true }, (socket) => void this.onConnection(socket));
     this.server = server;
     const port = await listen(server, this.options.host, this.options.port);
+    if (typeof this.options.metrics === "number") {
+      this.metricsServer = await this.metrics.listen(this.options.host, this.options.metrics).catch((error: NodeJS.ErrnoException) => {
+        throw new GatewayError("ERR_LISTEN", `cannot listen on ${this.options.host}:${this.options.metrics} (--metrics): ${error.code ?? error.message}`);
+      });
+    }
     this.pool.start();
     await this.allWorkersReady();
     this.lifecycle.setState("ready");
@@ -161,6 +168,7 @@ export class Primary {
     this.closing ??= (async () => {
       this.lifecycle.setState("draining");
       this.server?.close();
+      this.metricsServer?.close();
       const killed = await this.pool.drain(this.options.shutdownTimeout);
       if (killed > 0) this.logger.warn({ killed }, `${killed} worker(s) did not drain within ${this.options.shutdownTimeout} ms and were killed`);
       this.lifecycle.setState("closed");

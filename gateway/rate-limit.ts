@@ -27,13 +27,22 @@ export class TokenBucket {
 
 export const RATE_LIMITED = "rate limit exceeded";
 
-/** Installs the per-socket limit as Socket.IO middleware; 0 turns it off. `onRefused` is called for each refused event. */
-export function limitEventRate(socket: Socket, rate: number, onRefused: () => void): void {
-  if (rate <= 0) return;
-  const bucket = new TokenBucket(rate);
+/** What the event middleware reports, for the metrics. */
+export interface EventCounters {
+  received(): void;
+  refused(): void;
+}
+
+/**
+ * Installs the per-socket event middleware: every event is counted, and with `rate` > 0 the
+ * ones over the limit are refused (dropped; an acknowledgement gets `{ ok: false, error }`).
+ */
+export function guardEvents(socket: Socket, rate: number, counters: EventCounters): void {
+  const bucket = rate > 0 ? new TokenBucket(rate) : undefined;
   socket.use((packet, next) => {
-    if (bucket.take()) return next();
-    onRefused();
+    counters.received();
+    if (!bucket || bucket.take()) return next();
+    counters.refused();
     const ack = packet[packet.length - 1];
     if (typeof ack === "function") ack({ ok: false, error: RATE_LIMITED });
   });

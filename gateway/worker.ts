@@ -4,15 +4,16 @@ import { Server } from "socket.io";
 import { createGatewayAdapter, type GatewayAdapter } from "../adapter/index.js";
 import { loadAppModule } from "./app-module.js";
 import { GatewayError } from "./errors.js";
+import { mountAdminUi } from "./admin-ui.js";
 import { mountEmitRoute } from "./emit-route.js";
 import { createWorkerApp } from "./http.js";
 import { asPrimaryMessage, ipcMessage, type ConnectionMessage, type WorkerToPrimary } from "./ipc.js";
 import { Lifecycle } from "./lifecycle.js";
 import { createLogger, type Logger } from "./logger.js";
-import { countBroadcasts, createWorkerMetrics } from "./metrics.js";
+import { createWorkerMetrics } from "./metrics.js";
 import type { ResolvedOptions } from "./options.js";
 import { PrimaryChannel } from "./primary-channel.js";
-import { limitEventRate } from "./rate-limit.js";
+import { guardEvents } from "./rate-limit.js";
 import { createSessionId } from "./session-id.js";
 
 /** Exit code of a worker that cannot start because of its configuration (EX_CONFIG): the primary gives up. */
@@ -36,7 +37,8 @@ export async function runWorker(options: ResolvedOptions, slot: number): Promise
   if (!adapter.isConnected()) logger.info({ adapter: adapter.kind }, "waiting for the adapter to connect");
   await adapter.whenConnected();
 
-  const app = createWorkerApp({ slot, lifecycle, adapter, logger, fetchMetrics: () => primary.requestMetrics() });
+  const fetchMetrics = options.metrics === "on" ? () => primary.requestMetrics() : undefined;
+  const app = createWorkerApp({ slot, lifecycle, adapter, logger, fetchMetrics });
   // The primary already enforced its header limit; the same limit here covers the worker port and keep-alive requests.
   const server = createServer({ maxHeaderSize: options.maxHeaderSize }, app);
   const io = new Server(server, {
@@ -47,12 +49,12 @@ export async function runWorker(options: ResolvedOptions, slot: number): Promise
   io.engine.generateId = () => createSessionId(slot);
 
   mountEmitRoute(app, io, options.emitToken, logger);
+  if (options.adminUi) mountAdminUi(app, io, options.adminUi);
   const metrics = createWorkerMetrics(io, adapter, slot);
-  countBroadcasts(io, metrics.broadcastsTotal);
-  const installRateLimit = (socket: Parameters<typeof limitEventRate>[0]): void =>
-    limitEventRate(socket, options.rateLimit, () => metrics.rateLimitedTotal.inc());
-  io.on("connection", installRateLimit);
-  io.on("new_namespace", (namespace) => namespace.on("connection", installRateLimit));
+  const counters = { received: () => metrics.eventsReceivedTotal.inc(), refused: () => metrics.rateLimitedTotal.inc() };
+  const installGuard = (socket: Parameters<typeof guardEvents>[0]): void => guardEvents(socket, options.rateLimit, counters);
+  io.on("connection", installGuard);
+  io.on("new_namespace", (namespace) => namespace.on("connection", installGuard));
 
   try {
     const setUpApp = await loadAppModule(options.app);

@@ -77,7 +77,7 @@ describe("faults", () => {
       assert.deepEqual(await request(a!.socket, "chat", { room: "blip", text: "into the void" }), { ok: true });
       await waitUntil(() => /redis publish failed/.test(gateway.stderr), "the failed publish is logged", 10_000);
       const metrics = (await httpRequest(gateway.port, "GET", "/metrics")).body.toString();
-      assert.ok(Number(/^sio_gateway_adapter_publish_failures (\d+)/m.exec(metrics)?.[1]) >= 1, "the failed publish is counted");
+      assert.ok(Number(/^sio_gateway_adapter_publish_failures_total (\d+)/m.exec(metrics)?.[1]) >= 1, "the failed publish is counted");
 
       await redis.startProcess();
       await waitUntil(async () => (await readyz(gateway.port)) === 200, "/readyz answers 200 after Redis is back", 15_000);
