@@ -1,0 +1,211 @@
+/**
+ * `npm run bench` (full, under 10 minutes) and `npm run bench -- --quick` (under 90 s):
+ * every scenario runs every system in turn (A B C … A B C …), each started fresh, and
+ * reports the median and spread of each figure, the ratio to the standard recipe, and the
+ * servers' CPU seconds per operation. Writes bench/RESULTS.md and bench/results.json.
+ * Traffic stays on loopback; every run is bounded in count and time.
+ */
+import { fork } from "node:child_process";
+import { cpus, totalmem } from "node:os";
+import { writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { RedisServer } from "../test/helpers/redis-server.js";
+import { freePort } from "../test/helpers/ports.js";
+import type { Task } from "./load.js";
+import { REFERENCE, RunningSystem, SYSTEMS, cpuSeconds, rssBytes, type SystemSpec } from "./systems.js";
+
+const quick = process.argv.includes("--quick");
+const only = process.argv.find((arg) => arg.startsWith("--only="))?.slice(7);
+const ROUNDS = quick ? 1 : 3;
+const here = fileURLToPath(new URL(".", import.meta.url));
+
+interface Scenario {
+  id: string;
+  title: string;
+  /** The figure compared across systems, and whether higher is better. */
+  figure: string;
+  unit: string;
+  higherIsBetter: boolean;
+  /** Operations for CPU per operation (from the load result). */
+  operations(result: Record<string, number>): number;
+  systems(spec: SystemSpec): boolean;
+  task(url: string, spec: SystemSpec, redisUrl: string): Task;
+  /** Extra figures to show beside the main one. */
+  extras: string[];
+  /** Measure RSS per connection once the clients are connected (fan-out runs only). */
+  measureMemory?: boolean;
+}
+
+const socketIoOnly = (spec: SystemSpec) => spec.kind === "socketio";
+const size = (full: number, small: number) => (quick ? small : full);
+
+const SCENARIOS: Scenario[] = [
+  {
+    id: "connect-default",
+    title: `Connect storm, default transport (polling, then upgrade): ${size(2000, 300)} clients, 100 at a time`,
+    figure: "perSecond", unit: "connections/s", higherIsBetter: true, extras: ["failed"],
+    operations: (r) => r.connected!, systems: socketIoOnly,
+    task: (url, spec) => ({ scenario: "connect", url, kind: spec.kind, count: size(2000, 300), concurrency: 100, transports: ["polling", "websocket"] }),
+  },
+  {
+    id: "connect-websocket",
+    title: `Connect storm, WebSocket only: ${size(2000, 300)} clients, 100 at a time`,
+    figure: "perSecond", unit: "connections/s", higherIsBetter: true, extras: ["failed"],
+    operations: (r) => r.connected!, systems: () => true,
+    task: (url, spec) => ({ scenario: "connect", url, kind: spec.kind, count: size(2000, 300), concurrency: 100, transports: ["websocket"] }),
+  },
+  {
+    id: "polling",
+    title: `Long-polling throughput: ${size(200, 50)} polling-only clients doing chat round trips for ${size(5, 2)} s`,
+    figure: "perSecond", unit: "round trips/s", higherIsBetter: true, extras: ["failed"],
+    operations: (r) => r.roundTrips!, systems: socketIoOnly,
+    task: (url, spec) => ({ scenario: "polling", url, kind: spec.kind, clients: size(200, 50), duration: size(5000, 2000) }),
+  },
+  ...[size(1000, 200), size(5000, 500)].map((clients, index): Scenario => ({
+    id: `fanout-${clients}`,
+    title: `Fan-out: ${clients} WebSocket clients, ${size(20, 10)} broadcasts to all at full speed`,
+    figure: "perSecond", unit: "deliveries/s", higherIsBetter: true, extras: ["lost", "failed"],
+    operations: (r) => r.received!, systems: () => true, measureMemory: index === 1,
+    task: (url, spec) => ({ scenario: "fanout", url, kind: spec.kind, clients, messages: size(20, 10) }),
+  })),
+  {
+    id: "latency",
+    title: `Latency: 10 broadcasts/s to ${size(1000, 200)} WebSocket clients for ${size(4, 2)} s, server clock to receipt`,
+    figure: "p99", unit: "ms (p99)", higherIsBetter: false, extras: ["p50"],
+    operations: (r) => r.samples!, systems: () => true,
+    task: (url, spec) => ({ scenario: "latency", url, kind: spec.kind, clients: size(1000, 200), rate: 10, duration: size(4000, 2000) }),
+  },
+  {
+    id: "latency-emitter",
+    title: `Latency from an outside emitter (sio-gateway/emitter through Redis): 10/s to ${size(1000, 200)} clients`,
+    figure: "p99", unit: "ms (p99)", higherIsBetter: false, extras: ["p50"],
+    operations: (r) => r.samples!, systems: (spec) => spec.redis,
+    task: (url, spec, redisUrl) => ({ scenario: "latency", url, kind: spec.kind, clients: size(1000, 200), rate: 10, duration: size(4000, 2000), redisUrl }),
+  },
+];
+
+interface Run {
+  scenario: string;
+  system: string;
+  round: number;
+  result: Record<string, number>;
+  cpuPerOperation: number;
+  rssPerConnection?: number;
+}
+
+/** Runs one task in a forked load generator; `onConnected` runs when the generator says its clients are up. */
+function runLoad(task: Task, onConnected: () => void): Promise<Record<string, number>> {
+  const child = fork(`${here}load.ts`, [], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => (child.kill("SIGKILL"), reject(new Error(`${task.scenario}: no result within 120 s`))), 120_000);
+    child.on("message", (message: { type: string; result?: Record<string, number>; error?: string }) => {
+      if (message.type === "connected") {
+        onConnected();
+        child.send({ type: "go" });
+      } else if (message.type === "result") {
+        clearTimeout(timer);
+        resolve(message.result!);
+      } else if (message.type === "error") {
+        clearTimeout(timer);
+        reject(new Error(message.error));
+      }
+    });
+    child.send(task);
+  });
+}
+
+async function runOnce(scenario: Scenario, spec: SystemSpec, round: number, redisUrl: string): Promise<Run> {
+  const system = await RunningSystem.start(spec, await freePort(), redisUrl);
+  try {
+    const pid = system.child.pid!;
+    const idleRss = rssBytes(pid);
+    let rssPerConnection: number | undefined;
+    const cpuBefore = cpuSeconds(pid);
+    const task = scenario.task(system.url, spec, redisUrl);
+    const result = await runLoad(task, () => {
+      if (scenario.measureMemory && task.scenario === "fanout") rssPerConnection = (rssBytes(pid) - idleRss) / task.clients;
+    });
+    const cpu = cpuSeconds(pid) - cpuBefore;
+    return { scenario: scenario.id, system: spec.name, round, result, cpuPerOperation: cpu / Math.max(1, scenario.operations(result)), rssPerConnection };
+  } finally {
+    await system.stop();
+  }
+}
+
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+function fmt(value: number, digits = 0): string {
+  if (!Number.isFinite(value)) return "–";
+  return value.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}
+
+function table(scenario: Scenario, runs: Run[]): string {
+  const bySystem = new Map<string, Run[]>();
+  for (const run of runs) bySystem.set(run.system, [...(bySystem.get(run.system) ?? []), run]);
+  const reference = bySystem.get(REFERENCE);
+  const referenceMedian = reference ? median(reference.map((run) => run.result[scenario.figure]!)) : NaN;
+  const digits = scenario.higherIsBetter ? 0 : 2;
+  const lines = [
+    `### ${scenario.title}`,
+    "",
+    `| system | ${scenario.unit}, median | spread (min–max) | vs standard recipe | server CPU ms / op | ${scenario.extras.join(" | ")}${scenario.measureMemory ? " | RSS KB / idle connection" : ""} |`,
+    `|---|---|---|---|---|${scenario.extras.map(() => "---|").join("")}${scenario.measureMemory ? "---|" : ""}`,
+  ];
+  for (const [system, systemRuns] of bySystem) {
+    const values = systemRuns.map((run) => run.result[scenario.figure]!);
+    const value = median(values);
+    const ratio = scenario.higherIsBetter ? value / referenceMedian : referenceMedian / value;
+    const extras = scenario.extras.map((extra) => fmt(median(systemRuns.map((run) => run.result[extra]!)), extra === "p50" ? 2 : 0));
+    const memory = scenario.measureMemory ? [fmt(median(systemRuns.map((run) => run.rssPerConnection!)) / 1024, 1)] : [];
+    lines.push(
+      `| ${system} | ${fmt(value, digits)} | ${fmt(Math.min(...values), digits)}–${fmt(Math.max(...values), digits)} | ${Number.isFinite(ratio) ? `${ratio.toFixed(2)}x` : "–"} | ${fmt(median(systemRuns.map((run) => run.cpuPerOperation)) * 1000, 3)} | ${[...extras, ...memory].join(" | ")} |`,
+    );
+  }
+  return lines.join("\n");
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const redis = await RedisServer.start();
+  const runs: Run[] = [];
+  try {
+    for (const scenario of SCENARIOS.filter((s) => !only || s.id.startsWith(only))) {
+      for (let round = 1; round <= ROUNDS; round++) {
+        for (const spec of SYSTEMS.filter(scenario.systems)) {
+          const run = await runOnce(scenario, spec, round, redis.url);
+          runs.push(run);
+          process.stderr.write(`${scenario.id} round ${round} ${spec.name}: ${JSON.stringify(run.result)}\n`);
+        }
+      }
+    }
+  } finally {
+    await redis.stop();
+  }
+  const minutes = ((Date.now() - started) / 60_000).toFixed(1);
+  const cpu = cpus()[0]?.model ?? "unknown CPU";
+  const report = [
+    "# Benchmark results",
+    "",
+    `${new Date().toISOString().slice(0, 10)} · ${cpu}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB · Node ${process.version} · ${quick ? "quick run (1 round, small sizes)" : `${ROUNDS} rounds, systems alternated`} · ${minutes} min`,
+    "",
+    "Produced by `npm run bench" + (quick ? " -- --quick" : "") + "`. Servers and the load generator share the 2 cores (no pinning: pinning the",
+    "servers to one core would halve the 2-worker systems); compare the server CPU per operation beside throughput.",
+    "Clients come from distinct 127.0.x.y addresses with keep-alive agents, like browsers.",
+    "",
+    ...SCENARIOS.filter((scenario) => runs.some((run) => run.scenario === scenario.id)).map((scenario) => `${table(scenario, runs.filter((run) => run.scenario === scenario.id))}\n`),
+  ].join("\n");
+  const outName = quick ? "RESULTS.quick.md" : "RESULTS.md";
+  writeFileSync(`${here}${outName}`, report);
+  writeFileSync(`${here}${quick ? "results.quick.json" : "results.json"}`, JSON.stringify({ date: new Date().toISOString(), cpu, cores: cpus().length, node: process.version, quick, runs }, null, 2));
+  process.stdout.write(`${report}\nwritten to bench/${outName}\n`);
+}
+
+main().catch((error: Error) => {
+  process.stderr.write(`bench failed: ${error.stack ?? error.message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,129 @@
+/** The systems the benchmarks compare, each started fresh as a child process for every run. */
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import type { ClientKind } from "./load.js";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const tsx = ["--import", "tsx"];
+
+export interface SystemSpec {
+  name: string;
+  /** What clients speak to it. */
+  kind: ClientKind;
+  /** Whether it shares rooms through Redis (so an outside emitter reaches it). */
+  redis: boolean;
+  command(port: number, redisUrl: string): string[];
+}
+
+export const SYSTEMS: readonly SystemSpec[] = [
+  {
+    name: "sio-gateway (redis)",
+    kind: "socketio",
+    redis: true,
+    command: (port, redisUrl) => [`${root}dist/cli.js`, "start", "--host", "127.0.0.1", "--port", String(port), "--workers", "2", "--redis", redisUrl, "--app", `${root}bench/app.mjs`, "--rate-limit", "0", "--max-conns-per-ip", "0", "--log-level", "warn"],
+  },
+  {
+    name: "sio-gateway (single machine)",
+    kind: "socketio",
+    redis: false,
+    command: (port) => [`${root}dist/cli.js`, "start", "--host", "127.0.0.1", "--port", String(port), "--workers", "2", "--app", `${root}bench/app.mjs`, "--rate-limit", "0", "--max-conns-per-ip", "0", "--log-level", "warn"],
+  },
+  { name: "standard recipe (sticky + redis)", kind: "socketio", redis: true, command: () => [...tsx, `${root}bench/servers/sticky-recipe.ts`] },
+  { name: "one socket.io process", kind: "socketio", redis: false, command: () => [...tsx, `${root}bench/servers/single-process.ts`] },
+  { name: "raw ws (ceiling)", kind: "ws", redis: false, command: () => [...tsx, `${root}bench/servers/raw-ws.ts`] },
+];
+
+export const REFERENCE = "standard recipe (sticky + redis)";
+
+/** A started system: its process, its port, and how to stop it. */
+export class RunningSystem {
+  private constructor(readonly spec: SystemSpec, readonly child: ChildProcess, readonly port: number) {}
+
+  static start(spec: SystemSpec, port: number, redisUrl: string): Promise<RunningSystem> {
+    const child = spawn(process.execPath, spec.command(port, redisUrl), {
+      env: { ...process.env, PORT: String(port), REDIS_URL: redisUrl, WORKERS: "2" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${spec.name} not ready in 30 s: ${output}`)), 30_000);
+      child.stdout!.on("data", (chunk: Buffer) => {
+        output += chunk.toString();
+        if (/^ready: /m.test(output)) {
+          clearTimeout(timer);
+          resolve(new RunningSystem(spec, child, port));
+        }
+      });
+      child.once("exit", (code) => (clearTimeout(timer), reject(new Error(`${spec.name} exited (${code}): ${output}`))));
+    });
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise((resolve) => this.child.once("exit", resolve));
+    const pids = processTree(this.child.pid!);
+    this.child.kill("SIGTERM");
+    const timer = setTimeout(() => pids.forEach((pid) => killQuietly(pid)), 5000);
+    await exited;
+    clearTimeout(timer);
+    for (const pid of pids) killQuietly(pid); // no worker outlives its run
+  }
+}
+
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch {
+    // already gone
+  }
+}
+
+
+/** A process and all its descendants, from /proc. */
+export function processTree(pid: number): number[] {
+  const pids = [pid];
+  for (let i = 0; i < pids.length; i++) {
+    try {
+      const children = readFileSync(`/proc/${pids[i]}/task/${pids[i]}/children`, "utf8").trim();
+      if (children) pids.push(...children.split(/\s+/).map(Number));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return pids;
+}
+
+const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+
+/** CPU seconds (user + system) used so far by a process tree. */
+export function cpuSeconds(pid: number): number {
+  let ticks = 0;
+  for (const p of processTree(pid)) {
+    try {
+      const fields = readFileSync(`/proc/${p}/stat`, "utf8").split(") ")[1]!.split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat)
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return ticks / TICKS_PER_SECOND;
+}
+
+/** Resident memory of a process tree, in bytes. */
+export function rssBytes(pid: number): number {
+  let pages = 0;
+  for (const p of processTree(pid)) {
+    try {
+      pages += Number(readFileSync(`/proc/${p}/statm`, "utf8").split(" ")[1]);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return pages * 4096;
+}
