@@ -165,22 +165,37 @@ async function run(task: Task, report: Report, waitForGo: Wait): Promise<Record<
     }
     case "latency": {
       const { clients, failed } = await connectMany(task, task.clients, 100);
-      const latencies: number[] = [];
-      for (const client of clients) client.on("stamp", (sentAt) => latencies.push(now() - (sentAt as number)));
-      const emitter = task.redisUrl ? new GatewayEmitter({ redis: task.redisUrl }) : undefined;
-      const sends = Math.round((task.duration / 1000) * task.rate);
-      for (let i = 0; i < sends; i++) {
-        if (emitter) await emitter.emit("stamp", now());
-        else clients[0]!.emit("stamp");
-        await new Promise((resolve) => setTimeout(resolve, 1000 / task.rate));
+      const sink: { latencies: number[] } = { latencies: [] };
+      for (const client of clients) client.on("stamp", (sentAt) => sink.latencies.push(now() - (sentAt as number)));
+      const inBand = await measureLatency(sink, clients.length, task.rate, task.duration, () => clients[0]!.emit("stamp"));
+      let fromEmitter: Record<string, number> = {};
+      if (task.redisUrl) {
+        const emitter = new GatewayEmitter({ redis: task.redisUrl });
+        const measured = await measureLatency(sink, clients.length, task.rate, task.duration, () => void emitter.emit("stamp", now()));
+        fromEmitter = { emitterSamples: measured.samples, emitterP50: measured.p50, emitterP99: measured.p99 };
+        await emitter.close();
       }
-      await new Promise((resolve) => setTimeout(resolve, 1000)); // the last broadcasts' stragglers
-      await emitter?.close();
       for (const client of clients) client.close();
-      const sorted = latencies.sort((a, b) => a - b);
-      return { clients: clients.length, failed, samples: sorted.length, expected: sends * clients.length, p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
+      return { clients: clients.length, failed, ...inBand, ...fromEmitter };
     }
   }
+}
+
+/**
+ * Sends one stamped broadcast every 1/rate s for `duration` ms (the timer is the load being
+ * measured), then waits a moment for stragglers; latency = receipt − the server's (or the
+ * emitter's) clock at the emit.
+ */
+async function measureLatency(sink: { latencies: number[] }, clients: number, rate: number, duration: number, send: () => void): Promise<{ samples: number; expected: number; p50: number; p99: number }> {
+  const latencies: number[] = (sink.latencies = []);
+  const sends = Math.round((duration / 1000) * rate);
+  for (let i = 0; i < sends; i++) {
+    send();
+    await new Promise((resolve) => setTimeout(resolve, 1000 / rate));
+  }
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const sorted = latencies.sort((a, b) => a - b);
+  return { samples: sorted.length, expected: sends * clients, p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
 }
 
 process.once("message", (task: Task) => {

@@ -56,31 +56,28 @@ const SCENARIOS: Scenario[] = [
   },
   {
     id: "polling",
-    title: `Long-polling throughput: ${size(200, 50)} polling-only clients doing chat round trips for ${size(5, 2)} s`,
+    title: `Long-polling throughput: ${size(200, 50)} polling-only clients doing chat round trips for ${size(3, 2)} s`,
     figure: "perSecond", unit: "round trips/s", higherIsBetter: true, extras: ["failed"],
     operations: (r) => r.roundTrips!, systems: socketIoOnly,
-    task: (url, spec) => ({ scenario: "polling", url, kind: spec.kind, clients: size(200, 50), duration: size(5000, 2000) }),
+    task: (url, spec) => ({ scenario: "polling", url, kind: spec.kind, clients: size(200, 50), duration: size(3000, 2000) }),
   },
-  ...[size(1000, 200), size(5000, 500)].map((clients, index): Scenario => ({
+  ...[
+    { clients: size(1000, 200), messages: size(100, 20) },
+    { clients: size(5000, 500), messages: size(20, 10) },
+  ].map(({ clients, messages }, index): Scenario => ({
     id: `fanout-${clients}`,
-    title: `Fan-out: ${clients} WebSocket clients, ${size(20, 10)} broadcasts to all at full speed`,
+    title: `Fan-out: ${clients} WebSocket clients, ${messages} broadcasts to all at full speed${index === 1 ? "; memory with all connected and idle" : ""}`,
     figure: "perSecond", unit: "deliveries/s", higherIsBetter: true, extras: ["lost", "failed"],
     operations: (r) => r.received!, systems: () => true, measureMemory: index === 1,
-    task: (url, spec) => ({ scenario: "fanout", url, kind: spec.kind, clients, messages: size(20, 10) }),
+    task: (url, spec) => ({ scenario: "fanout", url, kind: spec.kind, clients, messages }),
   })),
   {
     id: "latency",
-    title: `Latency: 10 broadcasts/s to ${size(1000, 200)} WebSocket clients for ${size(4, 2)} s, server clock to receipt`,
-    figure: "p99", unit: "ms (p99)", higherIsBetter: false, extras: ["p50"],
+    title: `Latency: 10 broadcasts/s to ${size(1000, 200)} WebSocket clients for ${size(3, 2)} s, from the server's emit to receipt`,
+    figure: "p99", unit: "ms (p99)", higherIsBetter: false, extras: ["p50", "emitterP50", "emitterP99"],
     operations: (r) => r.samples!, systems: () => true,
-    task: (url, spec) => ({ scenario: "latency", url, kind: spec.kind, clients: size(1000, 200), rate: 10, duration: size(4000, 2000) }),
-  },
-  {
-    id: "latency-emitter",
-    title: `Latency from an outside emitter (sio-gateway/emitter through Redis): 10/s to ${size(1000, 200)} clients`,
-    figure: "p99", unit: "ms (p99)", higherIsBetter: false, extras: ["p50"],
-    operations: (r) => r.samples!, systems: (spec) => spec.redis,
-    task: (url, spec, redisUrl) => ({ scenario: "latency", url, kind: spec.kind, clients: size(1000, 200), rate: 10, duration: size(4000, 2000), redisUrl }),
+    // Redis systems also run the same from an outside emitter (sio-gateway/emitter), on the same clients.
+    task: (url, spec, redisUrl) => ({ scenario: "latency", url, kind: spec.kind, clients: size(1000, 200), rate: 10, duration: size(3000, 2000), redisUrl: spec.redis ? redisUrl : undefined }),
   },
 ];
 
@@ -144,6 +141,8 @@ function fmt(value: number, digits = 0): string {
   return value.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 }
 
+const EXTRA_LABELS: Record<string, string> = { failed: "failed clients", lost: "lost deliveries", p50: "p50 ms", emitterP50: "outside emitter p50 ms", emitterP99: "outside emitter p99 ms" };
+
 function table(scenario: Scenario, runs: Run[]): string {
   const bySystem = new Map<string, Run[]>();
   for (const run of runs) bySystem.set(run.system, [...(bySystem.get(run.system) ?? []), run]);
@@ -153,14 +152,14 @@ function table(scenario: Scenario, runs: Run[]): string {
   const lines = [
     `### ${scenario.title}`,
     "",
-    `| system | ${scenario.unit}, median | spread (min–max) | vs standard recipe | server CPU ms / op | ${scenario.extras.join(" | ")}${scenario.measureMemory ? " | RSS KB / idle connection" : ""} |`,
+    `| system | ${scenario.unit}, median | spread (min–max) | vs standard recipe | server CPU ms / op | ${scenario.extras.map((extra) => EXTRA_LABELS[extra] ?? extra).join(" | ")}${scenario.measureMemory ? " | RSS KB / idle connection" : ""} |`,
     `|---|---|---|---|---|${scenario.extras.map(() => "---|").join("")}${scenario.measureMemory ? "---|" : ""}`,
   ];
   for (const [system, systemRuns] of bySystem) {
     const values = systemRuns.map((run) => run.result[scenario.figure]!);
     const value = median(values);
     const ratio = scenario.higherIsBetter ? value / referenceMedian : referenceMedian / value;
-    const extras = scenario.extras.map((extra) => fmt(median(systemRuns.map((run) => run.result[extra]!)), extra === "p50" ? 2 : 0));
+    const extras = scenario.extras.map((extra) => fmt(median(systemRuns.map((run) => run.result[extra] ?? NaN)), /p\d\d|P\d\d/.test(extra) ? 2 : 0));
     const memory = scenario.measureMemory ? [fmt(median(systemRuns.map((run) => run.rssPerConnection!)) / 1024, 1)] : [];
     lines.push(
       `| ${system} | ${fmt(value, digits)} | ${fmt(Math.min(...values), digits)}–${fmt(Math.max(...values), digits)} | ${Number.isFinite(ratio) ? `${ratio.toFixed(2)}x` : "–"} | ${fmt(median(systemRuns.map((run) => run.cpuPerOperation)) * 1000, 3)} | ${[...extras, ...memory].join(" | ")} |`,

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 export const CLI = fileURLToPath(new URL("../../dist/cli.js", import.meta.url));
@@ -71,6 +72,12 @@ export class GatewayProcess {
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** The pids of the primary's children (its workers, including any being replaced), ascending. */
+  workerPids(): number[] {
+    const pid = this.child.pid!;
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).map(Number).sort((a, b) => a - b);
   }
 
   /** Sends a signal and waits for the exit. */

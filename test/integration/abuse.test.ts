@@ -3,7 +3,6 @@
  * a process crash, and the other clients are not disturbed.
  */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { WebSocket } from "ws";
 import { connectClient, loopbackAddress, request, type TestClient } from "../helpers/clients.js";
@@ -12,10 +11,6 @@ import { ECHO_APP } from "../helpers/fixtures.js";
 import { GatewayProcess } from "../helpers/gateway-process.js";
 import { waitFor } from "../helpers/wait.js";
 
-function workerPidsOf(gateway: GatewayProcess): number[] {
-  const pid = gateway.child.pid!;
-  return readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).map(Number).sort();
-}
 
 describe("bad input and abuse", () => {
   let gateway: GatewayProcess;
@@ -25,11 +20,11 @@ describe("bad input and abuse", () => {
   before(async () => {
     gateway = await GatewayProcess.start(["--workers", "2", "--app", ECHO_APP, "--rate-limit", "20", "--cors-origin", "http://good.example"]);
     bystander = await connectClient(gateway.url, { localAddress: loopbackAddress(90), transports: ["websocket"] });
-    pids = workerPidsOf(gateway);
+    pids = gateway.workerPids();
   });
   after(async () => {
     // Nothing above may have cost a worker its life, nor the bystander its connection.
-    assert.deepEqual(workerPidsOf(gateway), pids);
+    assert.deepEqual(gateway.workerPids(), pids);
     assert.ok(bystander.socket.connected);
     assert.equal(await request<string>(bystander.socket, "echo", "still fine"), "still fine");
     bystander.close();

@@ -5,8 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Socket } from "socket.io-client";
-import { slotForIp } from "../../gateway/routing.js";
-import { connectClient, loopbackAddress, request, type TestClient } from "../helpers/clients.js";
+import { clientsPerWorker, request, type TestClient } from "../helpers/clients.js";
 import { KOREAN_TEXT } from "../helpers/fixtures.js";
 import { GatewayProcess } from "../helpers/gateway-process.js";
 import { RedisServer } from "../helpers/redis-server.js";
@@ -20,19 +19,6 @@ interface ChatMessage {
   at: number;
 }
 
-/** One client per worker slot at least: addresses chosen by their hash so every worker has members. */
-async function clientsOnEveryWorker(url: string, workers: number, perWorker: number, transports?: ("polling" | "websocket")[]): Promise<TestClient[]> {
-  const clients: TestClient[] = [];
-  const counts = new Array<number>(workers).fill(0);
-  for (let n = 0; n < 200 && clients.length < workers * perWorker; n++) {
-    const localAddress = loopbackAddress(n);
-    const slot = slotForIp(localAddress, workers);
-    if (counts[slot]! >= perWorker) continue;
-    counts[slot]!++;
-    clients.push(await connectClient(url, { localAddress, transports }));
-  }
-  return clients;
-}
 
 function nextChat(socket: Socket): Promise<ChatMessage> {
   return waitFor<[ChatMessage]>(socket, "chat").then(([message]) => message);
@@ -49,7 +35,7 @@ for (const mode of ["redis", "cluster"] as const) {
         redis = mode === "redis" ? await RedisServer.start() : undefined;
         gateway = await GatewayProcess.start(["--workers", String(workers), ...(redis ? ["--redis", redis.url] : [])]);
         assert.match(gateway.stdout, new RegExp(`\\(${workers} workers, adapter=${mode}\\)`));
-        clients = await clientsOnEveryWorker(gateway.url, workers, 2);
+        clients = await clientsPerWorker(gateway.url, workers, 2);
       });
       after(async () => {
         for (const client of clients) client.close();

@@ -3,13 +3,12 @@
  * never drops everyone at once; SIGTERM behind nginx moves clients to the other node.
  */
 import assert from "node:assert/strict";
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { slotForIp } from "../../gateway/routing.js";
-import { connectClient, loopbackAddress, request, type Hello, type TestClient } from "../helpers/clients.js";
+import { clientsPerWorker, connectClient, request, type Hello, type TestClient } from "../helpers/clients.js";
 import { httpRequest } from "../helpers/engine-raw.js";
 import { GatewayProcess } from "../helpers/gateway-process.js";
 import { Inbox } from "../helpers/inbox.js";
@@ -19,23 +18,7 @@ import { waitFor, waitUntil } from "../helpers/wait.js";
 
 const CRASH_APP = fileURLToPath(new URL("../fixtures/crash-app.mjs", import.meta.url));
 
-/** `perWorker` clients on each of two workers. */
-async function clientsOnBothWorkers(url: string, perWorker: number, offset = 0): Promise<TestClient[]> {
-  const clients: TestClient[] = [];
-  const counts = [0, 0];
-  for (let n = offset; n < offset + 200 && clients.length < 2 * perWorker; n++) {
-    const slot = slotForIp(loopbackAddress(n), 2);
-    if (counts[slot]! >= perWorker) continue;
-    counts[slot]!++;
-    clients.push(await connectClient(url, { localAddress: loopbackAddress(n) }));
-  }
-  return clients;
-}
 
-function workerPidsOf(gateway: GatewayProcess): number[] {
-  const pid = gateway.child.pid!;
-  return readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).map(Number);
-}
 
 async function readyz(port: number): Promise<number> {
   return (await httpRequest(port, "GET", "/readyz")).status;
@@ -45,19 +28,20 @@ describe("faults", () => {
   it("backs off a crash loop instead of spinning, while the other worker keeps serving", async () => {
     const marker = join(tmpdir(), `sio-crash-${process.pid}`);
     const gateway = await GatewayProcess.start(["--workers", "2", "--app", CRASH_APP], { CRASH_MARKER: marker });
-    const healthy = await connectClient(gateway.url, { localAddress: [...Array(50).keys()].map(loopbackAddress).find((ip) => slotForIp(ip, 2) === 0)! });
+    const [healthy, doomed] = (await clientsPerWorker(gateway.url, 2, 1, { reconnection: false })).sort((a, b) => a.hello.worker - b.hello.worker);
     try {
       writeFileSync(marker, "crash");
-      process.kill(workerPidsOf(gateway)[1]!, "SIGKILL");
+      process.kill(doomed!.hello.pid, "SIGKILL");
       // The back-off doubles per consecutive crash: wait until it reached 1.6 s.
       await waitUntil(() => /"respawnInMs":1600/.test(gateway.stderr), "the back-off reached 1600 ms", 15_000);
       const delays = [...gateway.stderr.matchAll(/"slot":1,[^\n]*"respawnInMs":(\d+)/g)].map((match) => Number(match[1]));
       assert.deepEqual(delays.slice(0, 5), [100, 200, 400, 800, 1600]);
       // whoami stays on the worker (a join would ask every worker for member counts, and the dead one cannot answer).
-      assert.equal((await request<{ worker: number }>(healthy.socket, "whoami")).worker, 0);
+      assert.equal((await request<{ worker: number }>(healthy!.socket, "whoami")).worker, 0);
       assert.equal(gateway.child.exitCode, null, "the primary must keep running");
     } finally {
-      healthy.close();
+      healthy!.close();
+      doomed!.close();
       rmSync(marker, { force: true });
       assert.equal((await gateway.stop()).code, 0);
     }
@@ -66,8 +50,8 @@ describe("faults", () => {
   it("survives Redis going away: /readyz 503, failed publishes counted and logged, broadcasts work again after", async () => {
     const redis = await RedisServer.start();
     const gateway = await GatewayProcess.start(["--workers", "2", "--redis", redis.url]);
-    const [a, b] = await clientsOnBothWorkers(gateway.url, 1);
-    const pids = workerPidsOf(gateway);
+    const [a, b] = await clientsPerWorker(gateway.url, 2, 1);
+    const pids = gateway.workerPids();
     try {
       for (const client of [a!, b!]) await request(client.socket, "join", "blip");
       const inboxB = new Inbox(b!.socket);
@@ -87,7 +71,7 @@ describe("faults", () => {
         await request(a!.socket, "chat", { room: "blip", text: `back ${sent++}` });
         return inboxB.of("chat").some(([message]) => /^back /.test((message as { text: string }).text));
       }, "a chat crosses workers again", 15_000, 200);
-      assert.deepEqual(workerPidsOf(gateway), pids, "no worker may exit over a Redis outage");
+      assert.deepEqual(gateway.workerPids(), pids, "no worker may exit over a Redis outage");
     } finally {
       a?.close();
       b?.close();
@@ -99,8 +83,8 @@ describe("faults", () => {
 
   it("rolling restart on SIGHUP: every worker replaced, one at a time, never all clients down", async () => {
     const gateway = await GatewayProcess.start(["--workers", "2"]);
-    const clients = await clientsOnBothWorkers(gateway.url, 2);
-    const before = workerPidsOf(gateway);
+    const clients = await clientsPerWorker(gateway.url, 2, 2);
+    const before = gateway.workerPids();
     try {
       let connected = clients.length;
       let lowest = connected;
@@ -116,8 +100,8 @@ describe("faults", () => {
         assert.ok(!before.includes(hello.pid), "served by a new process");
       }
       assert.ok(lowest >= 2, `at some moment only ${lowest} of ${clients.length} clients were connected`);
-      await waitUntil(() => workerPidsOf(gateway).every((pid) => !before.includes(pid)), "the old workers are gone");
-      assert.equal(workerPidsOf(gateway).length, 2);
+      await waitUntil(() => gateway.workerPids().every((pid) => !before.includes(pid)), "the old workers are gone");
+      assert.equal(gateway.workerPids().length, 2);
       assert.deepEqual(await request(clients[0]!.socket, "join", "after-reload").then((answer) => (answer as { ok: boolean }).ok), true);
     } finally {
       for (const client of clients) client.close();
@@ -132,7 +116,7 @@ describe("faults", () => {
       await GatewayProcess.start(["--workers", "2", "--redis", redis.url, "--trust-proxy", "127.0.0.1", "--shutdown-timeout", "5000"]),
     ];
     const nginx = await NginxServer.start({ upstreams: nodes.map((node) => `127.0.0.1:${node.port}`) });
-    const pidsOf = nodes.map(workerPidsOf);
+    const pidsOf = nodes.map((node) => node.workerPids());
     const clients: TestClient[] = [];
     try {
       for (let k = 0; k < 8; k++) clients.push(await connectClient(nginx.url, { localAddress: `127.0.${10 + k}.1` }));

@@ -7,25 +7,12 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { describe, it } from "node:test";
-import { slotForIp } from "../../gateway/routing.js";
-import { connectClient, loopbackAddress, request, type Hello, type TestClient } from "../helpers/clients.js";
+import { clientsPerWorker, request, type Hello } from "../helpers/clients.js";
 import { httpRequest } from "../helpers/engine-raw.js";
 import { GatewayProcess, runCli } from "../helpers/gateway-process.js";
 import { RedisServer } from "../helpers/redis-server.js";
 import { waitFor, waitUntil } from "../helpers/wait.js";
 
-/** Two clients per worker of a 2-worker gateway. */
-async function twoPerWorker(url: string): Promise<TestClient[]> {
-  const clients: TestClient[] = [];
-  const counts = [0, 0];
-  for (let n = 0; n < 100 && clients.length < 4; n++) {
-    const slot = slotForIp(loopbackAddress(n), 2);
-    if (counts[slot]! >= 2) continue;
-    counts[slot]!++;
-    clients.push(await connectClient(url, { localAddress: loopbackAddress(n) }));
-  }
-  return clients;
-}
 
 describe("supervision", () => {
   it("replaces a killed worker in the same slot; its clients reconnect to it, the others see no disconnect", async () => {
@@ -34,7 +21,7 @@ describe("supervision", () => {
     // keep-alive socket died onto a new socket without writing it; the primary then waits for a
     // head that never comes. A short header timeout cuts that idle connection (browsers do not do this).
     const gateway = await GatewayProcess.start(["--workers", "2", "--redis", redis.url, "--header-timeout", "1000"]);
-    const clients = await twoPerWorker(gateway.url);
+    const clients = await clientsPerWorker(gateway.url, 2, 2);
     try {
       const victims = clients.filter((client) => client.hello.worker === 0);
       const bystanders = clients.filter((client) => client.hello.worker === 1);
@@ -65,7 +52,7 @@ describe("supervision", () => {
 
   it("drains on SIGTERM: workers go ready -> draining, clients are disconnected, exit code 0 within the timeout", async () => {
     const gateway = await GatewayProcess.start(["--workers", "2", "--shutdown-timeout", "5000"], { LOG_LEVEL: "info" });
-    const clients = await twoPerWorker(gateway.url);
+    const clients = await clientsPerWorker(gateway.url, 2, 2);
     try {
       const disconnects = clients.map((client) => waitFor(client.socket, "disconnect", 10_000));
       const started = Date.now();

@@ -3,7 +3,6 @@
  * admin UI across workers; /metrics off or on a port of its own.
  */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { io as connectNamespace } from "socket.io-client";
 import { connectClient, loopbackAddress, request, type Hello, type TestClient } from "../helpers/clients.js";
@@ -128,8 +127,7 @@ describe("metrics placement and the admin UI", () => {
   it("--admin-ui requires its credentials and reports every worker; its UI is served by the gateway", async () => {
     const redis = await RedisServer.start();
     const gateway = await GatewayProcess.start(["--workers", "2", "--redis", redis.url, "--admin-ui", "admin:correct-horse"]);
-    const pid = gateway.child.pid!;
-    const workerPids = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).map(Number).sort();
+    const workerPids = gateway.workerPids();
     try {
       const page = await httpRequest(gateway.port, "GET", "/admin-ui/");
       assert.equal(page.status, 200);
@@ -147,7 +145,7 @@ describe("metrics placement and the admin UI", () => {
         await waitFor(admin, "connect");
         // Each worker reports every 2 s through the adapter: both arrive on this one connection.
         await waitUntil(() => statsFrom.size === 2, "server_stats from both workers", 10_000);
-        assert.deepEqual([...statsFrom].sort(), workerPids);
+        assert.deepEqual([...statsFrom].sort((a, b) => a - b), workerPids);
       } finally {
         admin.close();
       }

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -21,10 +21,6 @@ import { RedisServer } from "../helpers/redis-server.js";
 /** Client addresses in distinct /24s: nginx's ip_hash hashes an IPv4 client by its first three octets. */
 const CLIENT_IPS = Array.from({ length: 8 }, (_, k) => `127.0.${10 + k}.1`);
 
-function workerPidsOf(gateway: GatewayProcess): number[] {
-  const pid = gateway.child.pid!;
-  return readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).map(Number);
-}
 
 describe("generated configs pass nginx -t", () => {
   const prefix = mkdtempSync(join(tmpdir(), "sio-nginx-t-"));
@@ -119,7 +115,7 @@ for (const topology of TOPOLOGIES) {
         nodes.push(gateway);
         upstreams.push(...node.upstreams(gateway));
       }
-      nodeOfPid = new Map(nodes.flatMap((node, index) => workerPidsOf(node).map((pid) => [pid, index] as [number, number])));
+      nodeOfPid = new Map(nodes.flatMap((node, index) => node.workerPids().map((pid) => [pid, index] as [number, number])));
       nginx = await NginxServer.start({ upstreams, balance: topology.balance });
     });
     after(async () => {
