@@ -1,6 +1,7 @@
 import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge } from "prom-client";
-import type { Namespace, Server, Socket } from "socket.io";
+import type { Namespace, Server } from "socket.io";
 import type { GatewayAdapter } from "../adapter/index.js";
+import { countDeliveries } from "./delivery-count.js";
 
 /**
  * A worker's metrics, in prom-client's global registry. The primary collects every worker's
@@ -60,14 +61,10 @@ export function createWorkerMetrics(io: Server, adapter: GatewayAdapter, slot: n
   });
 
   const broadcasts = new Counter({ name: "sio_gateway_broadcasts_total", help: "Broadcasts (room or namespace emits) started on this cluster's workers" });
-  const deliveries = new Counter({ name: "sio_gateway_deliveries_total", help: "Events sent to clients, one per receiving socket (broadcast or direct)" });
-  const countDelivery = (): void => deliveries.inc();
-  const instrumentNamespace = (namespace: Namespace): void => {
-    countBroadcasts(namespace, broadcasts);
-    namespace.on("connection", (socket: Socket) => socket.onAnyOutgoing(countDelivery));
-  };
-  instrumentNamespace(io.of("/"));
-  io.on("new_namespace", instrumentNamespace);
+  const deliveries = new Counter({ name: "sio_gateway_deliveries_total", help: "Broadcast events delivered to clients, one per receiving socket" });
+  countDeliveries((recipients) => deliveries.inc(recipients));
+  countBroadcasts(io.of("/"), broadcasts);
+  io.on("new_namespace", (namespace: Namespace) => countBroadcasts(namespace, broadcasts));
 
   return {
     rateLimitedTotal: new Counter({ name: "sio_gateway_rate_limited_events_total", help: "Client events refused by the per-socket rate limit" }),
