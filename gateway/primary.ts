@@ -31,7 +31,7 @@ export class Primary {
   readonly lifecycle: Lifecycle;
   readonly pool: WorkerPool;
   private readonly metrics: PrimaryMetrics;
-  private readonly trusted: BlockList;
+  private readonly trusted: BlockList | undefined;
   private readonly connections: ConnectionCounter;
   private server: Server | undefined;
   private metricsServer: HttpServer | undefined;
@@ -105,7 +105,7 @@ export class Primary {
     // Until the hand-off the primary owns the socket: a reset must not become an uncaught error.
     socket.on("error", (error) => this.logger.debug({ err: error.message }, "client socket error before hand-off"));
     const peer = normalizeIp(socket.remoteAddress ?? "");
-    const peerIsProxy = this.options.trustProxy.length > 0 && this.trusted.check(peer, peer.includes(":") ? "ipv6" : "ipv4");
+    const peerIsProxy = this.trusted !== undefined && this.trusted.check(peer, peer.includes(":") ? "ipv6" : "ipv4");
     if (!peerIsProxy && this.connections.isFull(peer)) return this.refuse(socket, 429, "too many connections from this address", "ip-limit");
 
     const result = await readRequestHead(socket, this.options);

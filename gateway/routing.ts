@@ -67,8 +67,9 @@ export function normalizeIp(address: string): string {
   return address.startsWith("::ffff:") && isIPv4(address.slice(7)) ? address.slice(7) : address;
 }
 
-/** A BlockList of the `--trust-proxy` entries (IPs and CIDRs, v4 and v6). */
-export function trustedProxies(entries: readonly string[]): BlockList {
+/** A BlockList of the `--trust-proxy` entries (IPs and CIDRs, v4 and v6); undefined when there are none. */
+export function trustedProxies(entries: readonly string[]): BlockList | undefined {
+  if (entries.length === 0) return undefined;
   const list = new BlockList();
   for (const entry of entries) {
     const [address, prefix] = entry.split("/") as [string, string | undefined];
@@ -88,9 +89,10 @@ function isTrusted(ip: string, trusted: BlockList): boolean {
  * X-Forwarded-For that is not itself a trusted proxy (entries left of it can be forged by the
  * client), else X-Real-IP; otherwise, and when the headers hold no valid IP, the peer address.
  */
-export function clientIp(peerAddress: string, headers: Map<string, string>, trusted: BlockList): string {
+export function clientIp(peerAddress: string, headers: Map<string, string>, trusted: BlockList | undefined): string {
   const peer = normalizeIp(peerAddress);
-  if (!isTrusted(peer, trusted)) return peer;
+  // No --trust-proxy: skip the BlockList lookup (it allocates a SocketAddress per call, on every connection).
+  if (trusted === undefined || !isTrusted(peer, trusted)) return peer;
   const forwarded = (headers.get("x-forwarded-for") ?? "").split(",").map((entry) => normalizeIp(entry.trim()));
   for (let i = forwarded.length - 1; i >= 0; i--) {
     const entry = forwarded[i]!;

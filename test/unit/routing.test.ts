@@ -64,6 +64,10 @@ describe("clientIp", () => {
     assert.equal(clientIp("127.0.0.1", new Map([["x-forwarded-for", "6.6.6.6, 203.0.113.5, 10.1.1.1"]]), trusted), "203.0.113.5");
   });
 
+  it("ignores forwarding headers entirely without --trust-proxy", () => {
+    assert.equal(clientIp("127.0.0.1", new Map([["x-forwarded-for", "8.8.8.8"], ["x-real-ip", "8.8.4.4"]]), trustedProxies([])), "127.0.0.1");
+  });
+
   it("falls back to X-Real-IP, then to the peer", () => {
     assert.equal(clientIp("127.0.0.1", new Map([["x-real-ip", "198.51.100.7"]]), trusted), "198.51.100.7");
     assert.equal(clientIp("127.0.0.1", new Map([["x-forwarded-for", "garbage"]]), trusted), "127.0.0.1");
