@@ -184,7 +184,8 @@ async function main(): Promise<void> {
           skipped++;
           continue;
         }
-        for (const spec of SYSTEMS.filter((spec) => scenario.systems(spec) && (!systemFilter || systemFilter.some((word) => spec.name.includes(word))))) {
+        const chosen = (spec: SystemSpec) => (systemFilter ? systemFilter.some((word) => spec.name.includes(word)) : !spec.experiment);
+        for (const spec of SYSTEMS.filter((spec) => scenario.systems(spec) && chosen(spec))) {
           const run = await runOnce(scenario, spec, round, redis.url);
           runs.push(run);
           process.stderr.write(`${scenario.id} round ${round} ${spec.name}: ${JSON.stringify(run.result)}\n`);
