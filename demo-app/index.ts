@@ -32,8 +32,29 @@ async function announceMembers(io: Server, room: string): Promise<number> {
   return members;
 }
 
+/**
+ * Member-count announcements after leaves and disconnects, coalesced per room: when a worker
+ * drains, all its sockets disconnect in one tick, and one cluster-wide count per room (not
+ * one per socket) is what the remaining members need.
+ */
+function memberAnnouncer(io: Server, logger: GatewayAppContext["logger"]): (rooms: string[]) => void {
+  const pending = new Set<string>();
+  return (rooms) => {
+    if (pending.size === 0 && rooms.length > 0) {
+      // setImmediate: after the disconnect completes, so the count no longer includes the socket.
+      setImmediate(() => {
+        const batch = [...pending];
+        pending.clear();
+        for (const room of batch) announceMembers(io, room).catch((error: Error) => logger.debug({ room, err: error.message }, "member count failed"));
+      });
+    }
+    for (const room of rooms) pending.add(room);
+  };
+}
+
 export default function demoApp({ io, app, worker, logger }: GatewayAppContext): void {
   app.use(express.static(PUBLIC_DIR));
+  const announceLater = memberAnnouncer(io, logger);
 
   io.on("connection", (socket: Socket) => {
     const name = displayName((socket.handshake.auth as { name?: unknown } | undefined)?.name);
@@ -56,7 +77,7 @@ export default function demoApp({ io, app, worker, logger }: GatewayAppContext):
       if (error) return reply(ack, { ok: false, error });
       await socket.leave(room as string);
       reply(ack, { ok: true, room });
-      announceMembers(io, room as string).catch(() => {});
+      announceLater([room as string]);
     });
 
     socket.on("chat", (message: unknown, ack: unknown) => {
@@ -74,12 +95,6 @@ export default function demoApp({ io, app, worker, logger }: GatewayAppContext):
       reply(ack, { worker: worker.index, pid: worker.pid, id: socket.id, rooms: [...socket.rooms].filter((room) => room !== socket.id) });
     });
 
-    socket.on("disconnecting", () => {
-      const rooms = [...socket.rooms].filter((room) => room !== socket.id);
-      // After the disconnect is complete, so the count no longer includes this socket.
-      setImmediate(() => {
-        for (const room of rooms) announceMembers(io, room).catch(() => {});
-      });
-    });
+    socket.on("disconnecting", () => announceLater([...socket.rooms].filter((room) => room !== socket.id)));
   });
 }

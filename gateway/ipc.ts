@@ -11,8 +11,8 @@ export interface ConnectionMessage {
   type: "connection";
   /** Every byte the primary read from the socket, unchanged. */
   bytes: Uint8Array;
-  /** The client IP the connection was routed by (counted per IP by the primary). */
-  ip: string;
+  /** The client IP, when the primary counts connections per IP (--max-conns-per-ip): the worker reports the close. */
+  ip?: string;
 }
 
 /** Primary → worker: stop accepting, close Socket.IO and the adapter, then exit 0. */
@@ -85,7 +85,7 @@ export function asPrimaryMessage(message: unknown): PrimaryToWorker | undefined 
   if (!isOurs(message)) return undefined;
   switch (message.type) {
     case "connection":
-      return message.bytes instanceof Uint8Array && typeof message.ip === "string" ? (message as unknown as ConnectionMessage) : undefined;
+      return message.bytes instanceof Uint8Array && (message.ip === undefined || typeof message.ip === "string") ? (message as unknown as ConnectionMessage) : undefined;
     case "drain":
       return message as unknown as DrainMessage;
     case "metrics-response":

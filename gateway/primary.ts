@@ -136,14 +136,16 @@ export class Primary {
     }
     if (socket.destroyed) return;
     const worker = target.worker!;
-    this.connections.add(worker.id, ip);
+    // Without a per-IP limit nothing is counted, and workers send no close reports.
+    const counted = this.options.maxConnsPerIp > 0;
+    if (counted) this.connections.add(worker.id, ip);
     this.metrics.handoffs.inc({ route: reason });
-    const message = ipcMessage<PrimaryToWorker>({ type: "connection", bytes, ip });
+    const message = ipcMessage<PrimaryToWorker>({ type: "connection", bytes, ...(counted ? { ip } : {}) });
     this.logger.trace({ slot: target.slot, route: reason, ip }, "hand-off");
     worker.send(message, socket, { keepOpen: false }, (error: Error | null) => {
       if (!error) return;
       this.logger.debug({ slot: target.slot, err: error.message }, "hand-off failed");
-      this.connections.release(worker.id, ip);
+      if (counted) this.connections.release(worker.id, ip);
       socket.destroy();
     });
   }

@@ -100,7 +100,8 @@ function adoptConnection(server: HttpServer, message: ConnectionMessage, handle:
     return;
   }
   const bytes = Buffer.from(message.bytes.buffer, message.bytes.byteOffset, message.bytes.byteLength);
-  handle.once("close", () => primary.send(ipcMessage<WorkerToPrimary>({ type: "connection-closed", ip: message.ip })));
+  const ip = message.ip;
+  if (ip !== undefined) handle.once("close", () => primary.send(ipcMessage<WorkerToPrimary>({ type: "connection-closed", ip })));
   server.emit("connection", handle);
   handle.unshift(bytes);
   handle.resume();
