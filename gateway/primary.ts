@@ -72,6 +72,7 @@ export class Primary {
       const check = (): void => {
         if (this.pool.readyCount() < this.options.workers) return;
         this.pool.off("ready", check);
+        this.pool.markStarted();
         resolve();
       };
       this.pool.on("ready", check);

@@ -25,7 +25,7 @@ type PoolEvents = {
   ready: [slot: number];
   /** A worker exited (it is replaced unless the pool is draining or it was retired). */
   exit: [record: WorkerRecord, code: number | null, signal: string | null];
-  /** A worker exited with the configuration exit code before it was ever ready: nothing can start. */
+  /** At start-up, a worker exited with the configuration exit code before it was ready: nothing can start. */
   fatal: [slot: number];
 };
 
@@ -44,6 +44,8 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
   private readonly respawnTimers = new Map<number, NodeJS.Timeout>();
   private draining = false;
   private rolling: Promise<void> | undefined;
+  /** Set once every slot's first worker was ready. */
+  private started = false;
   /** Workers replaced after an exit, since start. */
   restarts = 0;
 
@@ -53,6 +55,11 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
 
   start(): void {
     for (let slot = 0; slot < this.options.workers; slot++) this.records.set(slot, this.spawn(slot));
+  }
+
+  /** Called by the primary once every slot's first worker is ready: from then on no exit is fatal. */
+  markStarted(): void {
+    this.started = true;
   }
 
   /** Forks a worker for a slot; the caller decides whether it serves the slot now or once ready. */
@@ -98,7 +105,9 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
       this.logger.warn({ slot: record.slot, code, signal }, "replacement worker exited before it was ready; the old worker keeps the slot");
       return;
     }
-    if (code === WORKER_EXIT_CONFIG && record.state === "starting") {
+    // At start-up a configuration error stops everything; later (the app module broke under a
+    // running gateway) the other workers keep serving and this slot backs off like any crash.
+    if (code === WORKER_EXIT_CONFIG && record.state === "starting" && !this.started) {
       this.emit("fatal", record.slot);
       return;
     }
