@@ -4,9 +4,11 @@
  *   sio-gateway start [options]   run the gateway (primary + workers)
  *   sio-gateway emit [options] EVENT [JSON]   push one event into the cluster through Redis
  *   sio-gateway nginx [options]   print an Nginx config for fronting gateway nodes
+ *   sio-gateway doctor [--connections N] [--json]   check the host's limits (read only)
  * Bad usage exits 2 with one line on stderr naming the option.
  */
 import { writeFileSync } from "node:fs";
+import { evaluateHost, formatChecks, readHost } from "./doctor/index.js";
 import { generateNginxConfig, type NginxBalance } from "./nginx/index.js";
 import { parseCommandArgs, UsageError, type FlagKind } from "./cli-args.js";
 import { GatewayEmitter } from "./adapter/emitter.js";
@@ -25,6 +27,8 @@ commands:
   nginx     sio-gateway nginx --upstream HOST:PORT[,HOST:PORT...] [--listen PORT] [--server-name NAME]
             [--balance ip_hash|hash] [--full] [--tls-cert FILE --tls-key FILE] [--out FILE]
             an Nginx config (ip_hash upstream, WebSocket headers, timeouts) that passes nginx -t
+  doctor    sio-gateway doctor [--connections N] [--json]
+            the host limits (open files, somaxconn, ports, conntrack) for N connections; exit 1 if any is too low
 
 start options (each also read from its environment variable):
 ${Object.values(OPTION_SPECS)
@@ -130,6 +134,18 @@ async function nginx(args: string[]): Promise<void> {
   else writeFileSync(values.out as string, config);
 }
 
+async function doctor(args: string[]): Promise<void> {
+  const { values, positionals } = parseCommandArgs("doctor", args, { connections: "string", json: "boolean" });
+  if (positionals.length > 0) usageError(`unexpected argument "${positionals[0]}" for "sio-gateway doctor"`);
+  const raw = (values.connections as string | undefined) ?? "10000";
+  if (!/^\d{1,9}$/.test(raw) || Number(raw) < 1) usageError(invalidOption("connections", "a positive integer", raw).message);
+  const connections = Number(raw);
+  const checks = evaluateHost(readHost(), connections);
+  const ok = checks.every((check) => check.ok);
+  process.stdout.write(values.json === true ? `${JSON.stringify({ connections, ok, checks }, null, 2)}\n` : formatChecks(checks, connections));
+  process.exitCode = ok ? 0 : 1;
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   switch (command) {
@@ -139,6 +155,8 @@ async function main(argv: string[]): Promise<void> {
       return emit(rest);
     case "nginx":
       return nginx(rest);
+    case "doctor":
+      return doctor(rest);
     case undefined:
     case "help":
     case "--help":
@@ -146,7 +164,7 @@ async function main(argv: string[]): Promise<void> {
       process.stdout.write(USAGE);
       return;
     default:
-      usageError(`unknown command "${command}" (expected start, emit or nginx; see sio-gateway --help)`);
+      usageError(`unknown command "${command}" (expected start, emit, nginx or doctor; see sio-gateway --help)`);
   }
 }
 

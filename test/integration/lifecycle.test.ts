@@ -119,3 +119,18 @@ describe("command line", () => {
     }
   });
 });
+
+describe("sio-gateway doctor on this machine", () => {
+  it("prints the table (or JSON) and exits 0 when all is sufficient, 1 otherwise; a bad count exits 2", async () => {
+    const table = await runCli(["doctor", "--connections", "1000"]);
+    assert.match(table.stdout, /^host limits for 1000 concurrent connections\n\nsetting +now +needed +how to set it\n/);
+    const json = await runCli(["doctor", "--connections", "1000", "--json"]);
+    const report = JSON.parse(json.stdout) as { ok: boolean; checks: { ok: boolean }[] };
+    assert.equal(report.ok, report.checks.every((check) => check.ok));
+    assert.equal(json.code, report.ok ? 0 : 1);
+    assert.equal(table.code, json.code);
+    const bad = await runCli(["doctor", "--connections", "lots"]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /^sio-gateway: invalid option "connections": expected a positive integer, got "lots"\n$/);
+  });
+});
