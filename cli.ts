@@ -4,11 +4,13 @@
  *   sio-gateway start [options]   run the gateway (primary + workers)
  *   sio-gateway emit [options] EVENT [JSON]   push one event into the cluster through Redis
  *   sio-gateway nginx [options]   print an Nginx config for fronting gateway nodes
+ *   sio-gateway haproxy [options]   print an HAProxy config for fronting gateway nodes
  *   sio-gateway doctor [--connections N] [--json]   check the host's limits (read only)
  * Bad usage exits 2 with one line on stderr naming the option.
  */
 import { writeFileSync } from "node:fs";
 import { evaluateHost, formatChecks, readHost } from "./doctor/index.js";
+import { generateHaproxyConfig, type HaproxyBalance } from "./haproxy/index.js";
 import { generateNginxConfig, type NginxBalance } from "./nginx/index.js";
 import { parseCommandArgs, UsageError, type FlagKind } from "./cli-args.js";
 import { GatewayEmitter } from "./adapter/emitter.js";
@@ -27,6 +29,9 @@ commands:
   nginx     sio-gateway nginx --upstream HOST:PORT[,HOST:PORT...] [--listen PORT] [--server-name NAME]
             [--balance ip_hash|hash] [--full] [--tls-cert FILE --tls-key FILE] [--out FILE]
             an Nginx config (ip_hash upstream, WebSocket headers, timeouts) that passes nginx -t
+  haproxy   sio-gateway haproxy --upstream HOST:PORT[,HOST:PORT...] [--listen PORT] [--balance source|cookie]
+            [--cookie-name NAME] [--stats USER:PASSWORD] [--check-interval MS] [--maxconn N] [--full] [--out FILE]
+            an HAProxy config (health checks on /readyz, tunnel timeouts) that passes haproxy -c
   doctor    sio-gateway doctor [--connections N] [--json]
             the host limits (open files, somaxconn, ports, conntrack) for N connections; exit 1 if any is too low
 
@@ -120,9 +125,8 @@ async function nginx(args: string[]): Promise<void> {
     out: "string",
   });
   if (positionals.length > 0) usageError(`unexpected argument "${positionals[0]}" for "sio-gateway nginx"`);
-  const upstreams = ((values.upstream as string[] | undefined) ?? []).flatMap((list) => list.split(",")).map((entry) => entry.trim()).filter(Boolean);
   const config = generateNginxConfig({
-    upstreams,
+    upstreams: upstreamList(values),
     listen: parsePort(values.listen as string | undefined, "listen"),
     serverName: values["server-name"] as string | undefined,
     balance: values.balance as NginxBalance | undefined,
@@ -130,8 +134,46 @@ async function nginx(args: string[]): Promise<void> {
     tlsCert: values["tls-cert"] as string | undefined,
     tlsKey: values["tls-key"] as string | undefined,
   });
-  if (values.out === undefined) process.stdout.write(config);
-  else writeFileSync(values.out as string, config);
+  writeConfig(config, values.out);
+}
+
+function upstreamList(values: Record<string, unknown>): string[] {
+  return ((values.upstream as string[] | undefined) ?? []).flatMap((list) => list.split(",")).map((entry) => entry.trim()).filter(Boolean);
+}
+
+function writeConfig(config: string, out: unknown): void {
+  if (out === undefined) process.stdout.write(config);
+  else writeFileSync(out as string, config);
+}
+
+async function haproxy(args: string[]): Promise<void> {
+  const { values, positionals } = parseCommandArgs("haproxy", args, {
+    upstream: "list",
+    listen: "string",
+    balance: "string",
+    "cookie-name": "string",
+    stats: "string",
+    "check-interval": "string",
+    maxconn: "string",
+    full: "boolean",
+    out: "string",
+  });
+  if (positionals.length > 0) usageError(`unexpected argument "${positionals[0]}" for "sio-gateway haproxy"`);
+  const maxconn = values.maxconn as string | undefined;
+  if (maxconn !== undefined && !/^\d{1,9}$/.test(maxconn)) usageError(invalidOption("maxconn", "a positive integer", maxconn).message);
+  const interval = values["check-interval"] as string | undefined;
+  if (interval !== undefined && !/^\d{1,9}$/.test(interval)) usageError(invalidOption("check-interval", "a duration in ms (integer >= 100)", interval).message);
+  const config = generateHaproxyConfig({
+    upstreams: upstreamList(values),
+    listen: parsePort(values.listen as string | undefined, "listen"),
+    balance: values.balance as HaproxyBalance | undefined,
+    cookieName: values["cookie-name"] as string | undefined,
+    stats: values.stats as string | undefined,
+    checkInterval: interval === undefined ? undefined : Number(interval),
+    maxconn: maxconn === undefined ? undefined : Number(maxconn),
+    full: values.full === true,
+  });
+  writeConfig(config, values.out);
 }
 
 async function doctor(args: string[]): Promise<void> {
@@ -155,6 +197,8 @@ async function main(argv: string[]): Promise<void> {
       return emit(rest);
     case "nginx":
       return nginx(rest);
+    case "haproxy":
+      return haproxy(rest);
     case "doctor":
       return doctor(rest);
     case undefined:
@@ -164,7 +208,7 @@ async function main(argv: string[]): Promise<void> {
       process.stdout.write(USAGE);
       return;
     default:
-      usageError(`unknown command "${command}" (expected start, emit, nginx or doctor; see sio-gateway --help)`);
+      usageError(`unknown command "${command}" (expected start, emit, nginx, haproxy or doctor; see sio-gateway --help)`);
   }
 }
 

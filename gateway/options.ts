@@ -42,14 +42,20 @@ export interface GatewayOptions {
   metrics?: MetricsSetting;
   /** `USER:PASSWORD` enabling @socket.io/admin-ui (namespace /admin, UI at /admin-ui/). @default undefined */
   adminUi?: string;
+  /**
+   * Name of the Engine.IO session cookie. Set, every handshake sets it (its value is the session
+   * id, which names the worker), and the primary routes a request without `sid=` by it, so a
+   * client keeps its worker when its IP changes (behind HAProxy cookie stickiness). @default undefined
+   */
+  cookie?: string;
 }
 
 export type MetricsSetting = "on" | "off" | number;
 
 /** Options after defaults and validation: every field is set (undefined only where "none" is the default). */
 export type ResolvedOptions = Readonly<
-  Required<Omit<GatewayOptions, "redis" | "workerPortBase" | "emitToken" | "adminUi">> &
-    Pick<GatewayOptions, "redis" | "workerPortBase" | "emitToken" | "adminUi">
+  Required<Omit<GatewayOptions, "redis" | "workerPortBase" | "emitToken" | "adminUi" | "cookie">> &
+    Pick<GatewayOptions, "redis" | "workerPortBase" | "emitToken" | "adminUi" | "cookie">
 >;
 
 type OptionName = keyof GatewayOptions;
@@ -151,6 +157,12 @@ function adminCredentials(raw: unknown, name: string): string {
   return raw;
 }
 
+/** An RFC 6265 cookie name: a token, no separators. */
+function cookieName(raw: unknown, name: string): string {
+  if (typeof raw !== "string" || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$/.test(raw)) throw invalidOption(name, "a cookie name (letters, digits, - _ . and the like)", raw);
+  return raw;
+}
+
 const MAX_MS = 24 * 3600 * 1000;
 
 /** One row per option: its flag, its environment variable and how its value is checked. */
@@ -172,6 +184,7 @@ export const OPTION_SPECS: Readonly<Record<OptionName, OptionSpec>> = {
   logLevel: { flag: "log-level", env: "LOG_LEVEL", parse: logLevel },
   metrics: { flag: "metrics", env: "METRICS", parse: metricsSetting },
   adminUi: { flag: "admin-ui", env: "ADMIN_UI", parse: adminCredentials },
+  cookie: { flag: "cookie", env: "COOKIE", parse: cookieName },
 };
 
 /** The defaults, in one place. `workers` and `app` depend on the machine and the install, so they are computed. */
@@ -194,6 +207,7 @@ export function defaultOptions(): ResolvedOptions {
     logLevel: "info",
     metrics: "on",
     adminUi: undefined,
+    cookie: undefined,
   };
 }
 

@@ -123,7 +123,7 @@ export class Primary {
     }
     const ip = clientIp(peer, result.head.headers, this.trusted);
     if (peerIsProxy && this.connections.isFull(ip)) return this.refuse(socket, 429, "too many connections from this address", "ip-limit");
-    const { slot, reason } = chooseSlot(result.head, ip, this.options.workers);
+    const { slot, reason } = chooseSlot(result.head, ip, this.options.workers, this.options.cookie);
     await this.handOff(socket, result.bytes, ip, slot, reason);
   }
 

@@ -119,16 +119,32 @@ export function slotForIp(ip: string, workerCount: number): number {
   return fnv1a(ip) % workerCount;
 }
 
+/** The value of one cookie in a Cookie header, if present. */
+export function cookieValue(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  for (const pair of header.split(";")) {
+    const equals = pair.indexOf("=");
+    if (equals !== -1 && pair.slice(0, equals).trim() === name) return pair.slice(equals + 1).trim();
+  }
+  return undefined;
+}
+
 /** Why a slot was chosen: shown in debug logs and counted. */
-export type RouteReason = "session" | "ip";
+export type RouteReason = "session" | "cookie" | "ip";
 
 /**
  * The worker slot of a request: the slot its Engine.IO session names, when it names one that
- * exists; otherwise the hash of its client IP.
+ * exists; else, with a session cookie configured, the slot the cookie's (possibly old) session
+ * names; otherwise the hash of its client IP.
  */
-export function chooseSlot(head: RequestHead, ip: string, workerCount: number): { slot: number; reason: RouteReason } {
+export function chooseSlot(head: RequestHead, ip: string, workerCount: number, cookie?: string): { slot: number; reason: RouteReason } {
   const sid = sessionIdOf(head.target);
   const sessionSlot = sid === undefined ? undefined : slotOfSessionId(sid);
   if (sessionSlot !== undefined && sessionSlot < workerCount) return { slot: sessionSlot, reason: "session" };
+  if (cookie !== undefined) {
+    const remembered = cookieValue(head.headers.get("cookie"), cookie);
+    const cookieSlot = remembered === undefined ? undefined : slotOfSessionId(remembered);
+    if (cookieSlot !== undefined && cookieSlot < workerCount) return { slot: cookieSlot, reason: "cookie" };
+  }
   return { slot: slotForIp(ip, workerCount), reason: "ip" };
 }

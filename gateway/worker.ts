@@ -44,6 +44,7 @@ export async function runWorker(options: ResolvedOptions, slot: number): Promise
   const io = new Server(server, {
     adapter: adapter.factory,
     cors: options.corsOrigin.length > 0 ? { origin: [...options.corsOrigin], credentials: true } : undefined,
+    cookie: options.cookie ? { name: options.cookie, path: "/", httpOnly: true, sameSite: "lax" } : false,
   });
   // Session ids carry the slot, so the primary routes `?sid=` requests without a shared map.
   io.engine.generateId = () => createSessionId(slot);

@@ -17,6 +17,8 @@ export interface TestClientOptions {
   upgrade?: boolean;
   reconnection?: boolean;
   extraHeaders?: Record<string, string>;
+  /** Keep cookies between requests, as a browser does (engine.io-client's cookie jar in Node). */
+  withCredentials?: boolean;
 }
 
 export interface TestClient {
@@ -47,6 +49,7 @@ export async function connectClient(url: string, options: TestClientOptions = {}
     agent: agent as unknown as string,
     localAddress: options.localAddress,
     extraHeaders: options.extraHeaders,
+    withCredentials: options.withCredentials ?? false,
   } as Parameters<typeof io>[1]);
   try {
     const [hello] = await waitFor<[Hello]>(socket, "hello", timeout);

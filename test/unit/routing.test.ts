@@ -88,6 +88,17 @@ describe("slot choice", () => {
     }
   });
 
+  it("follows the session cookie (when configured) over the IP, and the query's sid over the cookie", () => {
+    const ip = "127.0.0.5";
+    const other = (slotForIp(ip, 2) + 1) % 2;
+    const cookie = `theme=dark; io=${createSessionId(other)}; x=1`;
+    assert.deepEqual(chooseSlot(head(`GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nCookie: ${cookie}\r\n\r\n`), ip, 2, "io"), { slot: other, reason: "cookie" });
+    assert.deepEqual(chooseSlot(head(`GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nCookie: ${cookie}\r\n\r\n`), ip, 2), { slot: slotForIp(ip, 2), reason: "ip" });
+    const query = createSessionId(slotForIp(ip, 2));
+    assert.deepEqual(chooseSlot(head(`GET /socket.io/?sid=${query} HTTP/1.1\r\nCookie: ${cookie}\r\n\r\n`), ip, 2, "io"), { slot: slotForIp(ip, 2), reason: "session" });
+    assert.deepEqual(chooseSlot(head(`GET / HTTP/1.1\r\nCookie: io=garbage\r\n\r\n`), ip, 2, "io"), { slot: slotForIp(ip, 2), reason: "ip" });
+  });
+
   it("follows the session over the IP, when the session names an existing slot", () => {
     const ip = "127.0.0.5";
     const other = (slotForIp(ip, 2) + 1) % 2;
