@@ -157,9 +157,13 @@ function adminCredentials(raw: unknown, name: string): string {
   return raw;
 }
 
-/** An RFC 6265 cookie name: a token, no separators. */
+/** An RFC 6265 cookie name: a token (no separators), 64 characters at most. */
+export function isCookieName(value: string): boolean {
+  return /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$/.test(value);
+}
+
 function cookieName(raw: unknown, name: string): string {
-  if (typeof raw !== "string" || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$/.test(raw)) throw invalidOption(name, "a cookie name (letters, digits, - _ . and the like)", raw);
+  if (typeof raw !== "string" || !isCookieName(raw)) throw invalidOption(name, "a cookie name (letters, digits, - _ . and the like)", raw);
   return raw;
 }
 

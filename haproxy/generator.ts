@@ -1,4 +1,4 @@
-import { parseUpstream } from "../nginx/options.js";
+import { parseUpstream } from "../edge/upstreams.js";
 import { resolveHaproxyOptions, type HaproxyConfigOptions, type ResolvedHaproxyOptions } from "./options.js";
 
 /**

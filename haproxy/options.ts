@@ -1,5 +1,6 @@
 import { invalidOption } from "../gateway/errors.js";
-import { parseUpstream } from "../nginx/options.js";
+import { checkListenPort, checkUpstreams } from "../edge/upstreams.js";
+import { isCookieName } from "../gateway/options.js";
 
 export type HaproxyBalance = "source" | "cookie";
 
@@ -27,27 +28,22 @@ export interface HaproxyConfigOptions {
 
 export type ResolvedHaproxyOptions = Readonly<Required<Omit<HaproxyConfigOptions, "stats" | "maxconn">> & Pick<HaproxyConfigOptions, "stats" | "maxconn">>;
 
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$/;
-
 /** Validates and fills in the defaults. Throws a GatewayError("ERR_INVALID_OPTION") naming the option. */
 export function resolveHaproxyOptions(options: HaproxyConfigOptions): ResolvedHaproxyOptions {
-  const upstreams = options.upstreams ?? [];
-  if (!Array.isArray(upstreams) || upstreams.length === 0) throw invalidOption("upstream", "at least one HOST:PORT", "");
-  for (const upstream of upstreams) parseUpstream(upstream);
+  const upstreams = checkUpstreams(options.upstreams);
   const balance = options.balance ?? "source";
   if (balance !== "source" && balance !== "cookie") throw invalidOption("balance", "source or cookie", balance);
   const cookieName = options.cookieName ?? "SIO_NODE";
-  if (!TOKEN.test(cookieName)) throw invalidOption("cookie-name", "a cookie name (letters, digits, - _ .)", cookieName);
+  if (!isCookieName(cookieName)) throw invalidOption("cookie-name", "a cookie name (letters, digits, - _ .)", cookieName);
   if (options.stats !== undefined && !/^[^\s:'"#]+:[^\s'"#]{8,}$/.test(options.stats)) {
     throw invalidOption("stats", "USER:PASSWORD with a password of at least 8 characters, no spaces, quotes or #", options.stats.includes(":") ? `${options.stats.split(":")[0]}:***` : "***");
   }
   const full = options.full ?? false;
-  const listen = options.listen ?? (full ? 8080 : 80);
-  if (!Number.isInteger(listen) || listen < 1 || listen > 65535) throw invalidOption("listen", "a port number from 1 to 65535", String(listen));
+  const listen = checkListenPort(options.listen, full);
   const checkInterval = options.checkInterval ?? 2000;
   if (!Number.isInteger(checkInterval) || checkInterval < 100) throw invalidOption("check-interval", "a duration in ms (integer >= 100)", String(checkInterval));
   const heartbeat = options.heartbeat ?? 45_000;
   if (!Number.isInteger(heartbeat) || heartbeat <= 0) throw invalidOption("heartbeat", "a duration in ms (integer > 0)", String(heartbeat));
   if (options.maxconn !== undefined && (!Number.isInteger(options.maxconn) || options.maxconn < 1)) throw invalidOption("maxconn", "a positive integer", String(options.maxconn));
-  return Object.freeze({ upstreams: [...upstreams], listen, balance, cookieName, stats: options.stats, checkInterval, heartbeat, full, maxconn: options.maxconn });
+  return Object.freeze({ upstreams, listen, balance, cookieName, stats: options.stats, checkInterval, heartbeat, full, maxconn: options.maxconn });
 }

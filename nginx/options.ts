@@ -1,4 +1,7 @@
+import { checkListenPort, checkUpstreams } from "../edge/upstreams.js";
 import { invalidOption } from "../gateway/errors.js";
+
+export { parseUpstream } from "../edge/upstreams.js";
 
 export type NginxBalance = "ip_hash" | "hash";
 
@@ -30,38 +33,17 @@ export interface NginxConfigOptions {
 
 export type ResolvedNginxOptions = Readonly<Required<Omit<NginxConfigOptions, "tlsCert" | "tlsKey">> & Pick<NginxConfigOptions, "tlsCert" | "tlsKey">>;
 
-const HOST = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252}[A-Za-z0-9])?)$/;
 /** What nginx itself accepts in a server_name without quoting: no spaces, semicolons, braces or quotes. */
 const SERVER_NAME = /^[^\s;{}'"$\\]+$/;
-
-function port(value: unknown, name: string, min = 1): number {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > 65535) {
-    throw invalidOption(name, `a port number from ${min} to 65535`, String(value));
-  }
-  return value;
-}
 
 function positive(value: unknown, name: string, expected: string): number {
   if (typeof value !== "number" || !Number.isInteger(value) || value <= 0) throw invalidOption(name, expected, String(value));
   return value;
 }
 
-/** Checks `HOST:PORT` (`[v6]:PORT` for IPv6). */
-export function parseUpstream(entry: string): { host: string; port: number } {
-  const colon = entry.lastIndexOf(":");
-  const host = entry.slice(0, colon);
-  const portText = entry.slice(colon + 1);
-  if (colon <= 0 || !HOST.test(host) || !/^\d{1,5}$/.test(portText) || Number(portText) < 1 || Number(portText) > 65535) {
-    throw invalidOption("upstream", "HOST:PORT with a port from 1 to 65535", entry);
-  }
-  return { host, port: Number(portText) };
-}
-
 /** Validates and fills in the defaults. Throws a GatewayError("ERR_INVALID_OPTION") naming the option. */
 export function resolveNginxOptions(options: NginxConfigOptions): ResolvedNginxOptions {
-  const upstreams = options.upstreams ?? [];
-  if (!Array.isArray(upstreams) || upstreams.length === 0) throw invalidOption("upstream", "at least one HOST:PORT", "");
-  for (const upstream of upstreams) parseUpstream(upstream);
+  const upstreams = checkUpstreams(options.upstreams);
   const balance = options.balance ?? "ip_hash";
   if (balance !== "ip_hash" && balance !== "hash") throw invalidOption("balance", "ip_hash or hash", balance);
   const serverName = options.serverName ?? "_";
@@ -75,7 +57,7 @@ export function resolveNginxOptions(options: NginxConfigOptions): ResolvedNginxO
   const full = options.full ?? false;
   return Object.freeze({
     upstreams: [...upstreams],
-    listen: port(options.listen ?? (full ? 8080 : 80), "listen"),
+    listen: checkListenPort(options.listen, full),
     serverName,
     balance,
     full,
