@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { isIP } from "node:net";
 import { availableParallelism } from "node:os";
+import { parseRedisTarget } from "../adapter/redis-url.js";
 import { invalidOption } from "./errors.js";
 
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
@@ -14,7 +15,7 @@ export interface GatewayOptions {
   host?: string;
   /** Number of worker processes. @default os.availableParallelism() */
   workers?: number;
-  /** `redis://` or `rediss://` URL; without it workers share through the primary over IPC. @default undefined */
+  /** `redis://`, `rediss://` or `redis-sentinel://host:port,…/master` URL; without it workers share through the primary over IPC. @default undefined */
   redis?: string;
   /** Path of the app module (default export `(ctx) => void | Promise<void>`). @default the bundled demo app */
   app?: string;
@@ -110,15 +111,8 @@ export function isIpOrCidr(value: string): boolean {
 }
 
 function redisUrl(raw: unknown, name: string): string {
-  const expected = "a redis:// or rediss:// URL";
-  if (typeof raw !== "string") throw invalidOption(name, expected, raw);
-  try {
-    const url = new URL(raw.trim());
-    if (url.protocol !== "redis:" && url.protocol !== "rediss:") throw new Error("scheme");
-    if (url.hostname === "") throw new Error("host");
-  } catch {
-    throw invalidOption(name, expected, raw);
-  }
+  const expected = "a redis://, rediss:// or redis-sentinel://host:port[,host:port]/master-name URL";
+  if (typeof raw !== "string" || parseRedisTarget(raw) === undefined) throw invalidOption(name, expected, raw);
   return raw.trim();
 }
 

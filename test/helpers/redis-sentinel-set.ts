@@ -1,0 +1,93 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Redis } from "ioredis";
+import { freePort } from "./ports.js";
+import { waitUntil } from "./wait.js";
+
+/** Starts a redis-server (or sentinel) process and resolves when it accepts connections. */
+function startRedisProcess(args: string[], ready: RegExp): Promise<ChildProcess> {
+  const child = spawn("redis-server", args, { stdio: ["ignore", "pipe", "pipe"] });
+  return new Promise((resolve, reject) => {
+    let output = "";
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString();
+      if (ready.test(output)) {
+        child.stdout!.off("data", onData);
+        child.stdout!.resume();
+        resolve(child);
+      }
+    };
+    child.stdout!.on("data", onData);
+    child.once("exit", (code) => reject(new Error(`redis-server ${args.join(" ")} exited with ${code}: ${output}`)));
+  });
+}
+
+/**
+ * One primary, one replica and three sentinels on free ports, nothing saved to disk (sentinels
+ * need a writable config file: a temp directory). Fail-over is fast: a primary is down after 1 s.
+ */
+export class RedisSentinelSet {
+  private readonly children = new Map<string, ChildProcess>();
+
+  private constructor(readonly dir: string, readonly primaryPort: number, readonly replicaPort: number, readonly sentinelPorts: number[]) {}
+
+  static async start(masterName = "mymaster"): Promise<RedisSentinelSet> {
+    const dir = mkdtempSync(join(tmpdir(), "sio-sentinel-"));
+    const set = new RedisSentinelSet(dir, await freePort(), await freePort(), [await freePort(), await freePort(), await freePort()]);
+    const common = ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
+    set.children.set("primary", await startRedisProcess(["--port", String(set.primaryPort), ...common], /Ready to accept connections/));
+    set.children.set("replica", await startRedisProcess(["--port", String(set.replicaPort), ...common, "--replicaof", "127.0.0.1", String(set.primaryPort)], /Ready to accept connections/));
+    for (const [index, port] of set.sentinelPorts.entries()) {
+      const file = join(dir, `sentinel-${index}.conf`);
+      writeFileSync(
+        file,
+        [`port ${port}`, "bind 127.0.0.1", `sentinel monitor ${masterName} 127.0.0.1 ${set.primaryPort} 2`, `sentinel down-after-milliseconds ${masterName} 1000`, `sentinel failover-timeout ${masterName} 5000`, ""].join("\n"),
+      );
+      set.children.set(`sentinel-${index}`, await startRedisProcess([file, "--sentinel"], /Sentinel ID is|Ready to accept connections/));
+    }
+    // The replica must have synced before a fail-over can promote it.
+    const replica = new Redis(set.replicaPort, "127.0.0.1");
+    await waitUntil(async () => /master_link_status:up/.test(await replica.info("replication")), "the replica is in sync");
+    await replica.quit();
+    return set;
+  }
+
+  url(masterName = "mymaster"): string {
+    return `redis-sentinel://${this.sentinelPorts.map((port) => `127.0.0.1:${port}`).join(",")}/${masterName}`;
+  }
+
+  /** Kills the primary (SIGKILL) and waits for its exit. */
+  async killPrimary(): Promise<void> {
+    const child = this.children.get("primary")!;
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill("SIGKILL");
+    await exited;
+    this.children.delete("primary");
+  }
+
+  /** The address the sentinels report for the master now. */
+  async currentPrimaryPort(masterName = "mymaster"): Promise<number> {
+    const sentinel = new Redis(this.sentinelPorts[0]!, "127.0.0.1");
+    try {
+      const [, port] = (await sentinel.call("SENTINEL", "get-master-addr-by-name", masterName)) as [string, string];
+      return Number(port);
+    } finally {
+      sentinel.disconnect();
+    }
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(
+      [...this.children.values()].map((child) => {
+        if (child.exitCode !== null) return undefined;
+        const exited = new Promise((resolve) => child.once("exit", resolve));
+        child.kill("SIGKILL");
+        return exited;
+      }),
+    );
+    this.children.clear();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
