@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { generateHaproxyConfig, type HaproxyConfigOptions } from "../../haproxy/index.js";
 import { httpRequest } from "./engine-raw.js";
 import { freePort } from "./ports.js";
+import { stopChild } from "./processes.js";
 import { waitUntil } from "./wait.js";
 
 /** Runs `haproxy -c` on a config file; returns its exit code and output. */
@@ -50,11 +51,7 @@ export class HaproxyServer {
   }
 
   async stop(): Promise<void> {
-    if (this.child.exitCode === null && this.child.signalCode === null) {
-      const exited = new Promise((resolve) => this.child.once("exit", resolve));
-      this.child.kill("SIGTERM");
-      await exited;
-    }
+    await stopChild(this.child);
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { generateNginxConfig, type NginxConfigOptions } from "../../nginx/index.js";
 import { httpRequest } from "./engine-raw.js";
 import { freePort } from "./ports.js";
+import { stopChild } from "./processes.js";
 import { waitUntil } from "./wait.js";
 
 /** Runs `nginx -t` on a config file in a prefix directory; returns its exit code and output. */
@@ -48,11 +49,7 @@ export class NginxServer {
 
   /** Fast stop (SIGTERM: a graceful SIGQUIT would wait for every open WebSocket), waits for the exit, removes the prefix. */
   async stop(): Promise<void> {
-    if (this.child.exitCode === null && this.child.signalCode === null) {
-      const exited = new Promise((resolve) => this.child.once("exit", resolve));
-      this.child.kill("SIGTERM");
-      await exited;
-    }
+    await stopChild(this.child);
     rmSync(this.prefix, { recursive: true, force: true });
   }
 }

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
 import { freePort } from "./ports.js";
+import { stopChild } from "./processes.js";
 import { waitUntil } from "./wait.js";
 
 /** Starts a redis-server (or sentinel) process and resolves when it accepts connections. */
@@ -60,10 +61,7 @@ export class RedisSentinelSet {
 
   /** Kills the primary (SIGKILL) and waits for its exit. */
   async killPrimary(): Promise<void> {
-    const child = this.children.get("primary")!;
-    const exited = new Promise((resolve) => child.once("exit", resolve));
-    child.kill("SIGKILL");
-    await exited;
+    await stopChild(this.children.get("primary")!, "SIGKILL");
     this.children.delete("primary");
   }
 
@@ -79,14 +77,7 @@ export class RedisSentinelSet {
   }
 
   async stop(): Promise<void> {
-    await Promise.all(
-      [...this.children.values()].map((child) => {
-        if (child.exitCode !== null) return undefined;
-        const exited = new Promise((resolve) => child.once("exit", resolve));
-        child.kill("SIGKILL");
-        return exited;
-      }),
-    );
+    await Promise.all([...this.children.values()].map((child) => stopChild(child, "SIGKILL")));
     this.children.clear();
     rmSync(this.dir, { recursive: true, force: true });
   }

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { freePort } from "./ports.js";
+import { stopChild } from "./processes.js";
 
 /**
  * A private `redis-server` on a free port, nothing saved to disk, so a test can stop and
@@ -45,9 +46,6 @@ export class RedisServer {
   async stop(): Promise<void> {
     const child = this.child;
     this.child = undefined;
-    if (!child || child.exitCode !== null) return;
-    const exited = new Promise((resolve) => child.once("exit", resolve));
-    child.kill("SIGKILL");
-    await exited;
+    if (child) await stopChild(child, "SIGKILL");
   }
 }

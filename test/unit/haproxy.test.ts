@@ -1,18 +1,12 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
+import { gatewayErrorMessage } from "../helpers/errors.js";
 import { fileURLToPath } from "node:url";
-import { GatewayError } from "../../gateway/errors.js";
 import { EXAMPLE_HAPROXY_OPTIONS, EXAMPLE_HAPROXY_PATH, generateHaproxyConfig } from "../../haproxy/index.js";
 
 function refusal(options: Parameters<typeof generateHaproxyConfig>[0]): string {
-  try {
-    generateHaproxyConfig(options);
-  } catch (error) {
-    assert.ok(error instanceof GatewayError);
-    return error.message;
-  }
-  assert.fail("generateHaproxyConfig should have thrown");
+  return gatewayErrorMessage(() => generateHaproxyConfig(options));
 }
 
 describe("generateHaproxyConfig", () => {

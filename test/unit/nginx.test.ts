@@ -1,19 +1,12 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
+import { gatewayErrorMessage } from "../helpers/errors.js";
 import { fileURLToPath } from "node:url";
-import { GatewayError } from "../../gateway/errors.js";
 import { EXAMPLE_NGINX_OPTIONS, EXAMPLE_NGINX_PATH, generateNginxConfig } from "../../nginx/index.js";
 
 function refusal(options: Parameters<typeof generateNginxConfig>[0]): string {
-  try {
-    generateNginxConfig(options);
-  } catch (error) {
-    assert.ok(error instanceof GatewayError);
-    assert.equal(error.code, "ERR_INVALID_OPTION");
-    return error.message;
-  }
-  assert.fail("generateNginxConfig should have thrown");
+  return gatewayErrorMessage(() => generateNginxConfig(options));
 }
 
 describe("generateNginxConfig", () => {

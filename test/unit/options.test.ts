@@ -1,17 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { GatewayError } from "../../gateway/errors.js";
+import { gatewayErrorMessage } from "../helpers/errors.js";
 import { optionsFromEnv, resolveOptions } from "../../gateway/options.js";
 
 function rejection(input: Record<string, unknown>): string {
-  try {
-    resolveOptions(input);
-  } catch (error) {
-    assert.ok(error instanceof GatewayError);
-    assert.equal(error.code, "ERR_INVALID_OPTION");
-    return error.message;
-  }
-  assert.fail(`resolveOptions(${JSON.stringify(input)}) should have thrown`);
+  return gatewayErrorMessage(() => resolveOptions(input));
 }
 
 describe("resolveOptions", () => {
