@@ -1,7 +1,8 @@
 import { Emitter as StockEmitter, RESERVED_EVENTS, type BroadcastOperator as StockOperator } from "@socket.io/redis-emitter";
 import type { Redis } from "ioredis";
 import { GatewayError } from "../gateway/errors.js";
-import { createRedisClient, describeRedisUrl } from "./redis-client.js";
+import { createRedisClient } from "./redis-client.js";
+import { describeRedisTarget } from "./redis-url.js";
 import { REDIS_KEY_PREFIX } from "./redis-keys.js";
 
 /**
@@ -162,7 +163,7 @@ function openConnection(options: GatewayEmitterOptions): SharedConnection {
   // No offline queue: a call made while Redis is away must fail within its timeout, not be delivered minutes later.
   const client = createRedisClient(options.redis, "emitter", { enableOfflineQueue: false, maxRetriesPerRequest: 0 });
   client.on("error", () => {}); // reported by the calls that fail, with the last error
-  return { client, ownsClient: true, publisher: new Publisher(client, describeRedisUrl(options.redis), options.timeout ?? 5000) };
+  return { client, ownsClient: true, publisher: new Publisher(client, describeRedisTarget(options.redis), options.timeout ?? 5000) };
 }
 
 /** The emitter of one namespace ("/" by default); `of()` gives another on the same connection. */

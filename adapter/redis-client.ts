@@ -1,5 +1,5 @@
 import { Redis, type RedisOptions } from "ioredis";
-import { describeRedisTarget, parseRedisTarget } from "./redis-url.js";
+import { parseRedisTarget } from "./redis-url.js";
 
 /**
  * The one way sio-gateway opens a Redis connection, so the gateway (`--redis`), the emitter
@@ -22,9 +22,4 @@ export function createRedisClient(url: string, role: string, overrides: RedisOpt
     });
   }
   return new Redis(url, common);
-}
-
-/** Where a Redis URL points, for messages (never the password). */
-export function describeRedisUrl(url: string): string {
-  return describeRedisTarget(url);
 }

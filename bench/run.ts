@@ -184,7 +184,7 @@ async function main(): Promise<void> {
           skipped++;
           continue;
         }
-        const chosen = (spec: SystemSpec) => (systemFilter ? systemFilter.some((word) => spec.name.includes(word)) : !spec.experiment);
+        const chosen = (spec: SystemSpec) => !systemFilter || systemFilter.some((word) => spec.name.includes(word));
         for (const spec of SYSTEMS.filter((spec) => scenario.systems(spec) && chosen(spec))) {
           const run = await runOnce(scenario, spec, round, redis.url);
           runs.push(run);

@@ -14,10 +14,6 @@ export interface SystemSpec {
   /** Whether it shares rooms through Redis (so an outside emitter reaches it). */
   redis: boolean;
   command(port: number, redisUrl: string): string[];
-  /** Extra environment, for variants of a system. */
-  env?: Record<string, string>;
-  /** Only in runs that name it with --systems (lever experiments, not the standard comparison). */
-  experiment?: boolean;
 }
 
 export const SYSTEMS: readonly SystemSpec[] = [
@@ -46,7 +42,7 @@ export class RunningSystem {
 
   static start(spec: SystemSpec, port: number, redisUrl: string): Promise<RunningSystem> {
     const child = spawn(process.execPath, spec.command(port, redisUrl), {
-      env: { ...process.env, PORT: String(port), REDIS_URL: redisUrl, WORKERS: "2", ...spec.env },
+      env: { ...process.env, PORT: String(port), REDIS_URL: redisUrl, WORKERS: "2" },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let output = "";
