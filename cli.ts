@@ -79,7 +79,7 @@ async function start(args: string[]): Promise<void> {
 async function emit(args: string[]): Promise<void> {
   const { values, positionals } = parseCommandArgs("emit", args, { redis: "string", namespace: "string", to: "list", except: "list", timeout: "string" });
   const redis = (values.redis as string | undefined) ?? process.env.REDIS_URL;
-  if (!redis) usageError('missing option "redis": expected a redis://, rediss:// or redis-sentinel:// URL (or REDIS_URL)');
+  if (!redis) usageError('missing option "redis": expected a redis://, rediss://, redis-sentinel:// or redis-cluster:// URL (or REDIS_URL)');
   const redisUrl = resolveOptions({ redis }).redis!;
   const timeout = values.timeout === undefined ? 5000 : Number(values.timeout);
   if (!Number.isInteger(timeout) || timeout <= 0) usageError(invalidOption("timeout", "a duration in ms (integer > 0)", values.timeout).message);

@@ -20,6 +20,10 @@ export class ClusterGatewayAdapter extends EventEmitter<GatewayAdapterEvents> im
     return Promise.resolve();
   }
 
+  topology(): undefined {
+    return undefined;
+  }
+
   async close(): Promise<void> {}
 }
 

@@ -3,7 +3,7 @@ import { ClusterGatewayAdapter } from "./cluster.js";
 import { RedisGatewayAdapter } from "./redis.js";
 import type { GatewayAdapter } from "./types.js";
 
-export type { AdapterKind, GatewayAdapter, GatewayAdapterEvents } from "./types.js";
+export type { AdapterKind, GatewayAdapter, GatewayAdapterEvents, RedisTopology } from "./types.js";
 export { setupClusterAdapterPrimary } from "./cluster.js";
 export { REDIS_KEY_PREFIX, broadcastChannel, requestChannel } from "./redis-keys.js";
 

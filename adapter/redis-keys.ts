@@ -14,3 +14,11 @@ export function broadcastChannel(namespace: string, prefix = REDIS_KEY_PREFIX): 
 export function requestChannel(namespace: string, prefix = REDIS_KEY_PREFIX): string {
   return `${prefix}-request#${namespace}#`;
 }
+
+/**
+ * How the sharded adapter spreads channels over the Cluster's shards: `dynamic` gives every
+ * public room a channel of its own (`socket.io#/#room#`), so a room's messages go to the shard
+ * that owns that channel's slot and only to the processes that have members in the room. The
+ * emitter computes the same channels (adapter/sharded-wire.ts).
+ */
+export const SHARDED_SUBSCRIPTION_MODE = "dynamic";

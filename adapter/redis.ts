@@ -1,52 +1,98 @@
 import { EventEmitter } from "node:events";
-import { createAdapter } from "@socket.io/redis-adapter";
-import type { Redis } from "ioredis";
+import { createAdapter, createShardedAdapter } from "@socket.io/redis-adapter";
 import type { Logger } from "pino";
 import type { Namespace } from "socket.io";
 import type { Adapter } from "socket.io-adapter";
-import { createRedisClient } from "./redis-client.js";
-import { REDIS_KEY_PREFIX } from "./redis-keys.js";
-import type { GatewayAdapter, GatewayAdapterEvents } from "./types.js";
+import { ClusterHealth } from "./cluster-health.js";
+import { isCluster, resolvePubSubMode, type PubSubMode } from "./pubsub-mode.js";
+import { createRedisClient, type RedisConnection } from "./redis-client.js";
+import { REDIS_KEY_PREFIX, SHARDED_SUBSCRIPTION_MODE } from "./redis-keys.js";
+import { parseRedisTarget } from "./redis-url.js";
+import type { GatewayAdapter, GatewayAdapterEvents, RedisTopology } from "./types.js";
 
 /** Reconnection attempts a queued publish waits for before it fails (delays 50, 100, 150, 200 ms). */
 const PUBLISH_RETRIES = 3;
 
+type AdapterFactory = (nsp: Namespace) => Adapter;
+
 /**
  * Rooms and broadcasts shared through Redis: `@socket.io/redis-adapter` on two ioredis
- * connections (a subscribed connection cannot publish). ioredis reconnects by itself and
- * queues commands while it does, so a short Redis outage delays broadcasts instead of losing
- * them; a publish that still fails is logged here and reported ("publish-failed", counted in the metrics), because the adapter does not
- * handle the promise it gets back (it would be an unhandled rejection).
+ * connections (a subscribed connection cannot publish), to one server, a Sentinel set or a
+ * Redis Cluster. On a Cluster whose primaries run Redis ≥ 7 it is the sharded adapter
+ * (SPUBLISH/SSUBSCRIBE), decided once the first connection is up (adapter/pubsub-mode.ts), so
+ * the subscriber connection is opened only then, with one connection per shard when sharded.
+ *
+ * ioredis reconnects by itself and queues commands while it does, so a short Redis outage
+ * delays broadcasts instead of losing them; a publish that still fails is logged here and
+ * reported ("publish-failed", counted in the metrics), because the adapter does not handle the
+ * promise it gets back (it would be an unhandled rejection).
  */
 export class RedisGatewayAdapter extends EventEmitter<GatewayAdapterEvents> implements GatewayAdapter {
   readonly kind = "redis" as const;
-  readonly factory: (nsp: Namespace) => Adapter;
-  private readonly pub: Redis;
-  private readonly sub: Redis;
+  private readonly pub: RedisConnection;
+  private sub: RedisConnection | undefined;
+  private pubsub: PubSubMode | undefined;
+  private adapterFactory: AdapterFactory | undefined;
+  private readonly health: ClusterHealth | undefined;
+  private readonly mode: RedisTopology["mode"];
   private connected = false;
   private closed = false;
 
   constructor(url: string, private readonly logger: Logger) {
     super();
+    const target = parseRedisTarget(url);
+    this.mode = target?.kind ?? "single";
     // A publish waits through a short blip (ioredis queues it while it reconnects), but after
     // PUBLISH_RETRIES reconnection attempts (~0.5 s) it fails, and is counted and logged below,
     // rather than piling up for a Redis that may be gone for minutes.
     this.pub = createRedisClient(url, "pub", { maxRetriesPerRequest: PUBLISH_RETRIES });
-    this.sub = createRedisClient(url, "sub");
-    for (const [role, client] of [["pub", this.pub], ["sub", this.sub]] as const) {
-      client.on("error", (error: Error) => this.logger.debug({ role, err: error.message }, "redis error"));
-      client.on("ready", () => this.updateState());
-      client.on("close", () => this.updateState());
-      client.on("end", () => this.updateState());
-    }
-    this.countFailedPublishes();
-    this.factory = createAdapter(this.pub, this.sub, { key: REDIS_KEY_PREFIX }) as unknown as (nsp: Namespace) => Adapter;
+    this.watch("pub", this.pub);
+    this.health = isCluster(this.pub) ? new ClusterHealth(this.pub, () => this.updateState()) : undefined;
+    this.pub.once("ready", () => {
+      resolvePubSubMode(this.pub, target?.kind === "cluster" ? target.pubsub : "auto")
+        .catch((error: Error) => {
+          this.logger.warn({ err: error.message }, "could not read the Redis version: using plain pub/sub");
+          return "plain" as const;
+        })
+        .then((pubsub) => this.openSubscriber(url, pubsub));
+    });
   }
 
-  /** Wraps `publish` so that a rejected publish is counted and logged instead of crashing the process. */
-  private countFailedPublishes(): void {
-    const publish = this.pub.publish.bind(this.pub) as (channel: string, message: string | Buffer) => Promise<number>;
-    (this.pub as unknown as { publish: typeof publish }).publish = (channel, message) =>
+  /** The factory for `io.adapter()`; exists once connected (the worker waits for that). */
+  get factory(): AdapterFactory {
+    if (!this.adapterFactory) throw new Error("the Redis adapter is not connected yet: await whenConnected() first");
+    return this.adapterFactory;
+  }
+
+  private openSubscriber(url: string, pubsub: PubSubMode): void {
+    if (this.closed) return;
+    this.pubsub = pubsub;
+    const sub = createRedisClient(url, "sub", { shardedSubscribers: pubsub === "sharded" });
+    this.sub = sub;
+    this.watch("sub", sub);
+    this.countFailedPublishes(pubsub === "sharded" ? "spublish" : "publish");
+    this.adapterFactory = (
+      pubsub === "sharded"
+        ? createShardedAdapter(this.pub, sub, { channelPrefix: REDIS_KEY_PREFIX, subscriptionMode: SHARDED_SUBSCRIPTION_MODE })
+        : createAdapter(this.pub, sub, { key: REDIS_KEY_PREFIX })
+    ) as unknown as AdapterFactory;
+    this.logger.info({ redis: this.mode, pubsub }, "redis pub/sub mode");
+    this.health?.start();
+    this.updateState();
+  }
+
+  private watch(role: "pub" | "sub", client: RedisConnection): void {
+    client.on("error", (error: Error) => this.logger.debug({ role, err: error.message }, "redis error"));
+    client.on("ready", () => this.updateState());
+    client.on("close", () => this.updateState());
+    client.on("end", () => this.updateState());
+  }
+
+  /** Wraps the publish command so that a rejected publish is counted and logged instead of crashing the process. */
+  private countFailedPublishes(command: "publish" | "spublish"): void {
+    const client = this.pub as unknown as Record<typeof command, (channel: string, message: string | Buffer) => Promise<number>>;
+    const publish = client[command].bind(client);
+    client[command] = (channel, message) =>
       publish(channel, message).catch((error: Error) => {
         this.emit("publish-failed", channel, error);
         this.logger.warn({ channel, err: error.message }, "redis publish failed: message not delivered to other nodes");
@@ -55,14 +101,15 @@ export class RedisGatewayAdapter extends EventEmitter<GatewayAdapterEvents> impl
   }
 
   private updateState(): void {
-    const connected = !this.closed && this.pub.status === "ready" && this.sub.status === "ready";
+    const clusterOk = this.health === undefined || this.health.current().state === "ok";
+    const connected = !this.closed && this.pub.status === "ready" && this.sub?.status === "ready" && clusterOk;
     if (connected === this.connected) return;
     this.connected = connected;
     if (connected) {
-      this.logger.info("redis up");
+      this.logger.info(this.topology(), "redis up");
       this.emit("up");
     } else {
-      const reason = `pub ${this.pub.status}, sub ${this.sub.status}`;
+      const reason = `pub ${this.pub.status}, sub ${this.sub?.status ?? "not opened"}${this.health ? `, cluster ${this.health.current().state}` : ""}`;
       if (!this.closed) this.logger.warn({ reason }, "redis down");
       this.emit("down", reason);
     }
@@ -76,11 +123,16 @@ export class RedisGatewayAdapter extends EventEmitter<GatewayAdapterEvents> impl
     return this.connected ? Promise.resolve() : new Promise((resolve) => this.once("up", resolve));
   }
 
+  topology(): RedisTopology {
+    return { mode: this.mode, pubsub: this.pubsub ?? "pending", ...(this.health ? { cluster: this.health.current() } : {}) };
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.allSettled([this.pub.quit(), this.sub.quit()]);
-    this.pub.disconnect();
-    this.sub.disconnect();
+    this.health?.stop();
+    const clients = this.sub ? [this.pub, this.sub] : [this.pub];
+    await Promise.allSettled(clients.map((client) => client.quit()));
+    for (const client of clients) client.disconnect();
   }
 }

@@ -1,12 +1,23 @@
 import type { EventEmitter } from "node:events";
 import type { Namespace } from "socket.io";
 import type { Adapter } from "socket.io-adapter";
+import type { ClusterReading } from "./cluster-health.js";
+import type { PubSubMode } from "./pubsub-mode.js";
 
 export type AdapterKind = "redis" | "cluster";
 
 /** What a worker needs from the adapter it shares rooms and broadcasts through. */
 /** up / down: the connection to the other nodes; publish-failed: a message did not reach them. */
 export type GatewayAdapterEvents = { up: []; down: [reason: string]; "publish-failed": [channel: string, error: Error] };
+
+/** What the gateway's Redis is and how it is doing, for /readyz and the metrics. */
+export interface RedisTopology {
+  mode: "single" | "sentinel" | "cluster";
+  /** `pending` until the first connection decided it (adapter/pubsub-mode.ts). */
+  pubsub: PubSubMode | "pending";
+  /** Cluster only: its state and size as the gateway last saw them. */
+  cluster?: ClusterReading;
+}
 
 export interface GatewayAdapter extends EventEmitter<GatewayAdapterEvents> {
   readonly kind: AdapterKind;
@@ -16,6 +27,8 @@ export interface GatewayAdapter extends EventEmitter<GatewayAdapterEvents> {
   isConnected(): boolean;
   /** Resolves when connected (at once if it is). */
   whenConnected(): Promise<void>;
+  /** The Redis behind the adapter; undefined in single-machine mode (IPC). */
+  topology(): RedisTopology | undefined;
   /** Closes the adapter's connections. Idempotent. */
   close(): Promise<void>;
 }

@@ -28,7 +28,7 @@ export function createWorkerApp(ctx: GatewayRoutesContext): Express {
   app.get("/readyz", (_req, res) => {
     const adapterConnected = ctx.adapter.isConnected();
     const ready = ctx.lifecycle.state === "ready" && adapterConnected;
-    res.status(ready ? 200 : 503).json({ status: ready ? "ready" : "unavailable", worker: ctx.slot, state: ctx.lifecycle.state, adapter: ctx.adapter.kind, adapterConnected });
+    res.status(ready ? 200 : 503).json({ status: ready ? "ready" : "unavailable", worker: ctx.slot, state: ctx.lifecycle.state, adapter: ctx.adapter.kind, adapterConnected, redis: ctx.adapter.topology() });
   });
 
   app.get("/metrics", async (_req, res) => {

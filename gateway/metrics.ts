@@ -46,6 +46,7 @@ export function createWorkerMetrics(io: Server, adapter: GatewayAdapter, slot: n
       this.set({ worker, adapter: adapter.kind }, adapter.isConnected() ? 1 : 0);
     },
   });
+  if (adapter.topology()) redisTopologyMetrics(adapter, worker);
   const publishFailures = new Counter({ name: "sio_gateway_adapter_publish_failures_total", help: "Messages the adapter could not publish to the other nodes" });
   adapter.on("publish-failed", () => publishFailures.inc());
 
@@ -70,6 +71,40 @@ export function createWorkerMetrics(io: Server, adapter: GatewayAdapter, slot: n
     rateLimitedTotal: new Counter({ name: "sio_gateway_rate_limited_events_total", help: "Client events refused by the per-socket rate limit" }),
     eventsReceivedTotal: new Counter({ name: "sio_gateway_events_received_total", help: "Events received from clients" }),
   };
+}
+
+/** What the worker's Redis is (mode, pub/sub) and, on a Cluster, its state and size as this worker sees them. */
+function redisTopologyMetrics(adapter: GatewayAdapter, worker: string): void {
+  new Gauge({
+    name: "sio_gateway_redis_info",
+    help: "1, labelled with the Redis setup (single, sentinel, cluster) and the pub/sub mode (plain, sharded), per worker",
+    labelNames: ["worker", "mode", "pubsub"],
+    collect() {
+      const topology = adapter.topology();
+      this.reset();
+      if (topology) this.set({ worker, mode: topology.mode, pubsub: topology.pubsub }, 1);
+    },
+  });
+  new Gauge({
+    name: "sio_gateway_redis_cluster_ok",
+    help: "Redis Cluster only: 1 when CLUSTER INFO says cluster_state:ok (every slot served), per worker",
+    labelNames: ["worker"],
+    collect() {
+      const cluster = adapter.topology()?.cluster;
+      if (cluster) this.set({ worker }, cluster.state === "ok" ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: "sio_gateway_redis_cluster_nodes",
+    help: "Redis Cluster only: primaries and replicas in the worker's slot map",
+    labelNames: ["worker", "role"],
+    collect() {
+      const cluster = adapter.topology()?.cluster;
+      if (!cluster) return;
+      this.set({ worker, role: "primary" }, cluster.primaries);
+      this.set({ worker, role: "replica" }, cluster.replicas);
+    },
+  });
 }
 
 /** Counts every broadcast a namespace's adapter starts in this process (not the ones it relays for other nodes). */

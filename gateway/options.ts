@@ -15,7 +15,7 @@ export interface GatewayOptions {
   host?: string;
   /** Number of worker processes. @default os.availableParallelism() */
   workers?: number;
-  /** `redis://`, `rediss://` or `redis-sentinel://host:port,…/master` URL; without it workers share through the primary over IPC. @default undefined */
+  /** `redis://`, `rediss://`, `redis-sentinel://host:port,…/master` or `redis-cluster://host:port,…` URL (adapter/redis-url.ts); without it workers share through the primary over IPC. @default undefined */
   redis?: string;
   /** Path of the app module (default export `(ctx) => void | Promise<void>`). @default the bundled demo app */
   app?: string;
@@ -111,7 +111,7 @@ export function isIpOrCidr(value: string): boolean {
 }
 
 function redisUrl(raw: unknown, name: string): string {
-  const expected = "a redis://, rediss:// or redis-sentinel://host:port[,host:port]/master-name URL";
+  const expected = "a redis://, rediss://, redis-sentinel://host:port[,host:port]/master-name or redis-cluster://host:port[,host:port] URL";
   if (typeof raw !== "string" || parseRedisTarget(raw) === undefined) throw invalidOption(name, expected, raw);
   return raw.trim();
 }

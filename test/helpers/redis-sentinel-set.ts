@@ -1,29 +1,12 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
 import { freePort } from "./ports.js";
 import { stopChild } from "./processes.js";
+import { EPHEMERAL_REDIS_ARGS, startRedisProcess } from "./redis-process.js";
 import { waitUntil } from "./wait.js";
-
-/** Starts a redis-server (or sentinel) process and resolves when it accepts connections. */
-function startRedisProcess(args: string[], ready: RegExp): Promise<ChildProcess> {
-  const child = spawn("redis-server", args, { stdio: ["ignore", "pipe", "pipe"] });
-  return new Promise((resolve, reject) => {
-    let output = "";
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString();
-      if (ready.test(output)) {
-        child.stdout!.off("data", onData);
-        child.stdout!.resume();
-        resolve(child);
-      }
-    };
-    child.stdout!.on("data", onData);
-    child.once("exit", (code) => reject(new Error(`redis-server ${args.join(" ")} exited with ${code}: ${output}`)));
-  });
-}
 
 /**
  * One primary, one replica and three sentinels on free ports, nothing saved to disk (sentinels
@@ -37,7 +20,7 @@ export class RedisSentinelSet {
   static async start(masterName = "mymaster"): Promise<RedisSentinelSet> {
     const dir = mkdtempSync(join(tmpdir(), "sio-sentinel-"));
     const set = new RedisSentinelSet(dir, await freePort(), await freePort(), [await freePort(), await freePort(), await freePort()]);
-    const common = ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
+    const common = EPHEMERAL_REDIS_ARGS;
     set.children.set("primary", await startRedisProcess(["--port", String(set.primaryPort), ...common], /Ready to accept connections/));
     set.children.set("replica", await startRedisProcess(["--port", String(set.replicaPort), ...common, "--replicaof", "127.0.0.1", String(set.primaryPort)], /Ready to accept connections/));
     for (const [index, port] of set.sentinelPorts.entries()) {

@@ -1,6 +1,7 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { freePort } from "./ports.js";
 import { stopChild } from "./processes.js";
+import { EPHEMERAL_REDIS_ARGS, startRedisProcess } from "./redis-process.js";
 
 /**
  * A private `redis-server` on a free port, nothing saved to disk, so a test can stop and
@@ -22,24 +23,8 @@ export class RedisServer {
   }
 
   /** (Re)starts the process on the same port and resolves when it accepts connections. */
-  startProcess(): Promise<void> {
-    const child = spawn("redis-server", ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel", "notice"], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    this.child = child;
-    return new Promise((resolve, reject) => {
-      let output = "";
-      const onData = (chunk: Buffer): void => {
-        output += chunk.toString();
-        if (output.includes("Ready to accept connections")) {
-          child.stdout!.off("data", onData);
-          child.stdout!.resume();
-          resolve();
-        }
-      };
-      child.stdout!.on("data", onData);
-      child.once("exit", (code) => reject(new Error(`redis-server on port ${this.port} exited with ${code}: ${output}`)));
-    });
+  async startProcess(): Promise<void> {
+    this.child = await startRedisProcess(["--port", String(this.port), ...EPHEMERAL_REDIS_ARGS, "--loglevel", "notice"]);
   }
 
   /** Stops the process and waits for it to exit. */

@@ -74,7 +74,7 @@ describe("command line", () => {
     const cases: [string[], NodeJS.ProcessEnv, RegExp][] = [
       [["start", "--workers", "-1"], {}, /^sio-gateway: invalid option "workers": expected a positive integer, got "-1"\n$/],
       [["start", "--port", "http"], {}, /^sio-gateway: invalid option "port": expected a port number from 0 to 65535, got "http"\n$/],
-      [["start", "--redis", "mysql://x"], {}, /^sio-gateway: invalid option "redis": expected a redis:\/\/, rediss:\/\/ or redis-sentinel:\/\/host:port\[,host:port\]\/master-name URL, got "mysql:\/\/x"\n$/],
+      [["start", "--redis", "mysql://x"], {}, /^sio-gateway: invalid option "redis": expected a redis:\/\/, rediss:\/\/, redis-sentinel:\/\/host:port\[,host:port\]\/master-name or redis-cluster:\/\/host:port\[,host:port\] URL, got "mysql:\/\/x"\n$/],
       [["start", "--no-such-flag"], {}, /^sio-gateway: unknown option "--no-such-flag" for "sio-gateway start"/],
       [["start"], { WORKERS: "zero" }, /^sio-gateway: invalid option "workers": expected a positive integer, got "zero"\n$/],
       [["launch"], {}, /^sio-gateway: unknown command "launch"/],

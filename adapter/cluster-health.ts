@@ -1,0 +1,75 @@
+import type { Cluster } from "ioredis";
+
+/** How often a Cluster's state is asked, in ms: fast enough for /readyz, cheap for Redis (one CLUSTER INFO). */
+export const CLUSTER_HEALTH_INTERVAL_MS = 2000;
+
+export interface ClusterReading {
+  /** `ok` when every hash slot is served (CLUSTER INFO cluster_state), `fail` otherwise, `unknown` before the first answer or when no node answers. */
+  state: "ok" | "fail" | "unknown";
+  /** Primaries and replicas in the client's current slot map. */
+  primaries: number;
+  replicas: number;
+}
+
+/** The `cluster_state` field of a CLUSTER INFO reply. */
+export function clusterStateOf(info: string): "ok" | "fail" | "unknown" {
+  const state = /^cluster_state:(\w+)/m.exec(info)?.[1];
+  return state === "ok" || state === "fail" ? state : "unknown";
+}
+
+/**
+ * Watches a Redis Cluster's health for /readyz and the metrics. ioredis keeps its connection
+ * "ready" while a shard is down (it only sees errors on the commands to that shard), so the
+ * gateway asks the cluster itself: a primary lost without a replica to promote leaves
+ * slots unserved, `cluster_state:fail`, and broadcasts through that shard cannot work.
+ */
+export class ClusterHealth {
+  private reading: ClusterReading = { state: "unknown", primaries: 0, replicas: 0 };
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly client: Cluster, private readonly onChange: () => void) {}
+
+  current(): ClusterReading {
+    return this.reading;
+  }
+
+  start(): void {
+    if (this.timer) return;
+    void this.check();
+    this.timer = setInterval(() => void this.check(), CLUSTER_HEALTH_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Asks the primaries in turn until one answers: a dead one must not make a healthy cluster look failed. */
+  private async check(): Promise<void> {
+    const primaries = this.client.nodes("master");
+    let state: ClusterReading["state"] = "unknown";
+    for (const node of primaries) {
+      if (node.status === "end") continue;
+      try {
+        state = clusterStateOf(String(await withTimeout(node.cluster("INFO"), CLUSTER_HEALTH_INTERVAL_MS / 2)));
+        break;
+      } catch {
+        // try the next primary
+      }
+    }
+    const next: ClusterReading = { state, primaries: primaries.length, replicas: this.client.nodes("slave").length };
+    const changed = next.state !== this.reading.state || next.primaries !== this.reading.primaries || next.replicas !== this.reading.replicas;
+    this.reading = next;
+    if (changed) this.onChange();
+  }
+}
+
+/** A node connection queues commands while it reconnects: a dead primary must not stall the check. */
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

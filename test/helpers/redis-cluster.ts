@@ -1,0 +1,106 @@
+import { execFile, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { Redis } from "ioredis";
+import { freePort } from "./ports.js";
+import { stopChild } from "./processes.js";
+import { EPHEMERAL_REDIS_ARGS, startRedisProcess } from "./redis-process.js";
+import { waitUntil } from "./wait.js";
+
+const run = promisify(execFile);
+
+/**
+ * A real Redis Cluster on free ports: `primaries` primaries (and as many replicas with
+ * `replicas: true`), each node with its own cluster-config file in a temp directory, created
+ * with `redis-cli --cluster create`. A node is judged failed after 1 s (cluster-node-timeout),
+ * so a replica takes over a killed primary within a few seconds.
+ */
+export class RedisClusterSet {
+  private readonly children = new Map<number, ChildProcess>();
+
+  private constructor(readonly dir: string, readonly ports: number[]) {}
+
+  static async start({ primaries = 3, replicas = false }: { primaries?: number; replicas?: boolean } = {}): Promise<RedisClusterSet> {
+    const dir = mkdtempSync(join(tmpdir(), "sio-cluster-"));
+    const count = replicas ? primaries * 2 : primaries;
+    const ports: number[] = [];
+    for (let i = 0; i < count; i++) ports.push(await freePort());
+    const set = new RedisClusterSet(dir, ports);
+    try {
+      for (const port of ports) {
+        const busPort = await freePort();
+        const args = ["--port", String(port), "--cluster-port", String(busPort), ...EPHEMERAL_REDIS_ARGS, "--dir", dir];
+        args.push("--cluster-enabled", "yes", "--cluster-config-file", `nodes-${port}.conf`, "--cluster-node-timeout", "1000");
+        set.children.set(port, await startRedisProcess(args));
+      }
+      const nodes = ports.map((port) => `127.0.0.1:${port}`);
+      await run("redis-cli", ["--cluster", "create", ...nodes, "--cluster-replicas", replicas ? "1" : "0", "--cluster-yes"], { timeout: 30_000 });
+      await set.waitUntilHealthy(count);
+      return set;
+    } catch (error) {
+      await set.stop();
+      throw error;
+    }
+  }
+
+  /** The seed list the gateway and the emitter take (two nodes are enough: the rest is discovered). */
+  url(query = ""): string {
+    return `redis-cluster://127.0.0.1:${this.ports[0]},127.0.0.1:${this.ports[1]}${query}`;
+  }
+
+  /** Every node answers `cluster_state:ok` and knows all `known` nodes (and every replica is in sync). */
+  async waitUntilHealthy(known = this.children.size, timeout = 20_000): Promise<void> {
+    await waitUntil(
+      async () => {
+        const answers = await Promise.all([...this.children.keys()].map((port) => this.ask(port, async (node) => [await node.cluster("INFO"), await node.info("replication")] as [unknown, string])));
+        return answers.every((answer) => {
+          if (!answer) return false;
+          const [info, replication] = answer;
+          const syncing = /role:slave/.test(replication) && !/master_link_status:up/.test(replication);
+          return /cluster_state:ok/.test(String(info)) && new RegExp(`cluster_known_nodes:${known}\\b`).test(String(info)) && !syncing;
+        });
+      },
+      `the Redis Cluster is ok with ${known} nodes`,
+      timeout,
+      100,
+    );
+  }
+
+  /** The port of the primary that serves the hash slot of `key` now. */
+  async primaryFor(key: string): Promise<number> {
+    const slot = (await this.ask(this.ports[0]!, (node) => node.cluster("KEYSLOT", key))) as number;
+    const slots = (await this.ask(this.ports[0]!, (node) => node.cluster("SLOTS"))) as [number, number, [string, number]][];
+    const range = slots.find(([from, to]) => slot >= from && slot <= to);
+    if (!range) throw new Error(`no node serves slot ${slot}`);
+    return range[2][1];
+  }
+
+  /** Kills one node (SIGKILL) and waits for its exit. */
+  async kill(port: number): Promise<void> {
+    const child = this.children.get(port);
+    this.children.delete(port);
+    if (child) await stopChild(child, "SIGKILL");
+  }
+
+  /** Runs `command` on a short-lived connection to one node; undefined when the node does not answer. */
+  private async ask<T>(port: number, command: (node: Redis) => Promise<T>): Promise<T | undefined> {
+    const node = new Redis(port, "127.0.0.1", { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    node.on("error", () => {});
+    try {
+      await node.connect();
+      return await command(node);
+    } catch {
+      return undefined;
+    } finally {
+      node.disconnect();
+    }
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.children.values()].map((child) => stopChild(child, "SIGKILL")));
+    this.children.clear();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}

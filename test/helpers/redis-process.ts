@@ -1,0 +1,22 @@
+import { spawn, type ChildProcess } from "node:child_process";
+
+/** Starts a redis-server (or sentinel) process and resolves when its log says `ready`. */
+export function startRedisProcess(args: string[], ready: RegExp = /Ready to accept connections/): Promise<ChildProcess> {
+  const child = spawn("redis-server", args, { stdio: ["ignore", "pipe", "pipe"] });
+  return new Promise((resolve, reject) => {
+    let output = "";
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString();
+      if (ready.test(output)) {
+        child.stdout!.off("data", onData);
+        child.stdout!.resume();
+        resolve(child);
+      }
+    };
+    child.stdout!.on("data", onData);
+    child.once("exit", (code) => reject(new Error(`redis-server ${args.join(" ")} exited with ${code}: ${output}`)));
+  });
+}
+
+/** Options every test Redis gets: loopback only, nothing saved to disk. */
+export const EPHEMERAL_REDIS_ARGS = ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
