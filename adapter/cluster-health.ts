@@ -1,12 +1,12 @@
 import type { Cluster } from "ioredis";
 
-/** How often a Cluster's state is asked, in ms: fast enough for /readyz, cheap for Redis (one CLUSTER INFO). */
+/** How often a Cluster's state is asked, in ms: fast enough for /readyz, cheap for Redis (CLUSTER INFO and CLUSTER NODES). */
 export const CLUSTER_HEALTH_INTERVAL_MS = 2000;
 
 export interface ClusterReading {
   /** `ok` when every hash slot is served (CLUSTER INFO cluster_state), `fail` otherwise, `unknown` before the first answer or when no node answers. */
   state: "ok" | "fail" | "unknown";
-  /** Primaries and replicas in the client's current slot map. */
+  /** Primaries serving slots and replicas, not flagged failed, as CLUSTER NODES lists them (0 before the first answer). */
   primaries: number;
   replicas: number;
 }
@@ -15,6 +15,20 @@ export interface ClusterReading {
 export function clusterStateOf(info: string): "ok" | "fail" | "unknown" {
   const state = /^cluster_state:(\w+)/m.exec(info)?.[1];
   return state === "ok" || state === "fail" ? state : "unknown";
+}
+
+/** Live primaries (with slots) and replicas in a CLUSTER NODES reply; nodes flagged `fail` or `fail?` count as gone. */
+export function countClusterNodes(nodes: string): { primaries: number; replicas: number } {
+  let primaries = 0;
+  let replicas = 0;
+  for (const line of nodes.split("\n")) {
+    const [, , flags = "", , , , , , ...slots] = line.trim().split(" ");
+    const flagSet = new Set(flags.split(","));
+    if (flagSet.has("fail") || flagSet.has("fail?")) continue;
+    if (flagSet.has("master") && slots.length > 0) primaries++;
+    else if (flagSet.has("slave")) replicas++;
+  }
+  return { primaries, replicas };
 }
 
 /**
@@ -47,18 +61,17 @@ export class ClusterHealth {
 
   /** Asks the primaries in turn until one answers: a dead one must not make a healthy cluster look failed. */
   private async check(): Promise<void> {
-    const primaries = this.client.nodes("master");
-    let state: ClusterReading["state"] = "unknown";
-    for (const node of primaries) {
+    let next: ClusterReading = { state: "unknown", primaries: 0, replicas: 0 };
+    for (const node of this.client.nodes("master")) {
       if (node.status === "end") continue;
       try {
-        state = clusterStateOf(String(await withTimeout(node.cluster("INFO"), CLUSTER_HEALTH_INTERVAL_MS / 2)));
+        const [info, nodes] = await withTimeout(Promise.all([node.cluster("INFO"), node.cluster("NODES")]), CLUSTER_HEALTH_INTERVAL_MS / 2);
+        next = { state: clusterStateOf(String(info)), ...countClusterNodes(String(nodes)) };
         break;
       } catch {
         // try the next primary
       }
     }
-    const next: ClusterReading = { state, primaries: primaries.length, replicas: this.client.nodes("slave").length };
     const changed = next.state !== this.reading.state || next.primaries !== this.reading.primaries || next.replicas !== this.reading.replicas;
     this.reading = next;
     if (changed) this.onChange();

@@ -37,7 +37,7 @@ export class RedisClusterSet {
       }
       const nodes = ports.map((port) => `127.0.0.1:${port}`);
       await run("redis-cli", ["--cluster", "create", ...nodes, "--cluster-replicas", replicas ? "1" : "0", "--cluster-yes"], { timeout: 30_000 });
-      await set.waitUntilHealthy(count);
+      await set.waitUntilHealthy(count, count - primaries);
       return set;
     } catch (error) {
       await set.stop();
@@ -50,19 +50,16 @@ export class RedisClusterSet {
     return `redis-cluster://127.0.0.1:${this.ports[0]},127.0.0.1:${this.ports[1]}${query}`;
   }
 
-  /** Every node answers `cluster_state:ok` and knows all `known` nodes (and every replica is in sync). */
-  async waitUntilHealthy(known = this.children.size, timeout = 20_000): Promise<void> {
+  /** Every node answers `cluster_state:ok` and knows all `known` nodes, and `replicas` of them are replicas in sync. */
+  async waitUntilHealthy(known: number, replicas: number, timeout = 20_000): Promise<void> {
     await waitUntil(
       async () => {
-        const answers = await Promise.all([...this.children.keys()].map((port) => this.ask(port, async (node) => [await node.cluster("INFO"), await node.info("replication")] as [unknown, string])));
-        return answers.every((answer) => {
-          if (!answer) return false;
-          const [info, replication] = answer;
-          const syncing = /role:slave/.test(replication) && !/master_link_status:up/.test(replication);
-          return /cluster_state:ok/.test(String(info)) && new RegExp(`cluster_known_nodes:${known}\\b`).test(String(info)) && !syncing;
-        });
+        const answers = await Promise.all([...this.children.keys()].map((port) => this.ask(port, async (node) => [String(await node.cluster("INFO")), await node.info("replication")])));
+        const ok = answers.every((answer) => answer && /cluster_state:ok/.test(answer[0]!) && new RegExp(`cluster_known_nodes:${known}\\b`).test(answer[0]!));
+        const synced = answers.filter((answer) => answer && /role:slave/.test(answer[1]!) && /master_link_status:up/.test(answer[1]!)).length;
+        return ok && synced === replicas;
       },
-      `the Redis Cluster is ok with ${known} nodes`,
+      `the Redis Cluster is ok with ${known} nodes, ${replicas} of them replicas in sync`,
       timeout,
       100,
     );
@@ -71,10 +68,10 @@ export class RedisClusterSet {
   /** The port of the primary that serves the hash slot of `key` now. */
   async primaryFor(key: string): Promise<number> {
     const slot = (await this.ask(this.ports[0]!, (node) => node.cluster("KEYSLOT", key))) as number;
-    const slots = (await this.ask(this.ports[0]!, (node) => node.cluster("SLOTS"))) as [number, number, [string, number]][];
-    const range = slots.find(([from, to]) => slot >= from && slot <= to);
-    if (!range) throw new Error(`no node serves slot ${slot}`);
-    return range[2][1];
+    const slots = await this.ask(this.ports[0]!, (node) => node.cluster("SLOTS"));
+    const primary = slots?.find(([from, to]) => slot >= from && slot <= to)?.[2];
+    if (!primary) throw new Error(`no node serves slot ${slot}`);
+    return primary[1];
   }
 
   /** Kills one node (SIGKILL) and waits for its exit. */
