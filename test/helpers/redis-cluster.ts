@@ -19,6 +19,8 @@ const run = promisify(execFile);
  */
 export class RedisClusterSet {
   private readonly children = new Map<number, ChildProcess>();
+  /** Each node's command line, to restart it as itself (its cluster-config file remembers who it is). */
+  private readonly args = new Map<number, string[]>();
 
   private constructor(readonly dir: string, readonly ports: number[]) {}
 
@@ -33,6 +35,7 @@ export class RedisClusterSet {
         const busPort = await freePort();
         const args = ["--port", String(port), "--cluster-port", String(busPort), ...EPHEMERAL_REDIS_ARGS, "--dir", dir];
         args.push("--cluster-enabled", "yes", "--cluster-config-file", `nodes-${port}.conf`, "--cluster-node-timeout", "1000");
+        set.args.set(port, args);
         set.children.set(port, await startRedisProcess(args));
       }
       const nodes = ports.map((port) => `127.0.0.1:${port}`);
@@ -79,6 +82,11 @@ export class RedisClusterSet {
     const child = this.children.get(port);
     this.children.delete(port);
     if (child) await stopChild(child, "SIGKILL");
+  }
+
+  /** Starts a killed node again; it rejoins the cluster with its old identity and slots. */
+  async restart(port: number): Promise<void> {
+    this.children.set(port, await startRedisProcess(this.args.get(port)!));
   }
 
   /** Runs `command` on a short-lived connection to one node; undefined when the node does not answer. */
