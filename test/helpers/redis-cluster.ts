@@ -84,6 +84,17 @@ export class RedisClusterSet {
     if (child) await stopChild(child, "SIGKILL");
   }
 
+  /** The pids of the running nodes (for CPU readings). */
+  pids(): number[] {
+    return [...this.children.values()].map((child) => child.pid!);
+  }
+
+  /** Each running node's CLUSTER INFO (cluster bus statistics among it). */
+  async clusterInfos(): Promise<string[]> {
+    const infos = await Promise.all([...this.children.keys()].map((port) => this.ask(port, async (node) => String(await node.cluster("INFO")))));
+    return infos.filter((info): info is string => info !== undefined);
+  }
+
   /** Starts a killed node again; it rejoins the cluster with its old identity and slots. */
   async restart(port: number): Promise<void> {
     this.children.set(port, await startRedisProcess(this.args.get(port)!));
