@@ -23,12 +23,15 @@ describe("bad input and abuse", () => {
     pids = gateway.workerPids();
   });
   after(async () => {
-    // Nothing above may have cost a worker its life, nor the bystander its connection.
-    assert.deepEqual(gateway.workerPids(), pids);
-    assert.ok(bystander.socket.connected);
-    assert.equal(await request<string>(bystander.socket, "echo", "still fine"), "still fine");
-    bystander.close();
-    assert.equal((await gateway.stop()).code, 0);
+    try {
+      // Nothing above may have cost a worker its life, nor the bystander its connection.
+      assert.deepEqual(gateway.workerPids(), pids);
+      assert.ok(bystander.socket.connected);
+      assert.equal(await request<string>(bystander.socket, "echo", "still fine"), "still fine");
+    } finally {
+      bystander.close();
+      assert.equal((await gateway.stop()).code, 0);
+    }
   });
 
   it("malformed Engine.IO packets close only that session", async () => {
@@ -77,10 +80,11 @@ describe("bad input and abuse", () => {
           if (typeof answer === "object" && answer.ok === false) refused++;
         }),
       );
+      // Half the bystander's burst (20 at --rate-limit 20): the after hook's echo must still pass.
       const echoed: number[] = [];
-      for (let i = 0; i < 20; i++) echoed.push(await request<number>(bystander.socket, "echo", i));
+      for (let i = 0; i < 10; i++) echoed.push(await request<number>(bystander.socket, "echo", i));
       await Promise.all(flood);
-      assert.deepEqual(echoed, Array.from({ length: 20 }, (_, i) => i));
+      assert.deepEqual(echoed, Array.from({ length: 10 }, (_, i) => i));
       assert.ok(refused >= 400, `only ${refused} of 500 flood events were refused at 20/s`);
       assert.ok(flooder.socket.connected, "rate limiting refuses events, it does not drop the client");
     } finally {
