@@ -53,11 +53,8 @@ export function encodeSharded(request: EmitterRequest, prefix: string): EncodedR
       data = { packet: { type: EVENT_PACKET, data: [request.event, ...request.args], nsp: namespace }, opts: { ...opts, flags: {} } };
       break;
     case "join":
-      type = MessageType.SOCKETS_JOIN;
-      data = { opts, rooms: request.rooms };
-      break;
     case "leave":
-      type = MessageType.SOCKETS_LEAVE;
+      type = request.type === "join" ? MessageType.SOCKETS_JOIN : MessageType.SOCKETS_LEAVE;
       data = { opts, rooms: request.rooms };
       break;
     case "disconnect":
