@@ -7,7 +7,7 @@ import { ClusterHealth } from "./cluster-health.js";
 import { isCluster, resolvePubSubMode, type PubSubMode } from "./pubsub-mode.js";
 import { createRedisClient, type RedisConnection } from "./redis-client.js";
 import { REDIS_KEY_PREFIX, SHARDED_SUBSCRIPTION_MODE } from "./redis-keys.js";
-import { parseRedisTarget } from "./redis-url.js";
+import { parseRedisTarget, type PubSubChoice } from "./redis-url.js";
 import type { GatewayAdapter, GatewayAdapterEvents, RedisTopology } from "./types.js";
 
 /** Reconnection attempts a queued publish waits for before it fails (delays 50, 100, 150, 200 ms). */
@@ -48,14 +48,21 @@ export class RedisGatewayAdapter extends EventEmitter<GatewayAdapterEvents> impl
     this.pub = createRedisClient(url, "pub", { maxRetriesPerRequest: PUBLISH_RETRIES });
     this.watch("pub", this.pub);
     this.health = isCluster(this.pub) ? new ClusterHealth(this.pub, () => this.updateState()) : undefined;
-    this.pub.once("ready", () => {
-      resolvePubSubMode(this.pub, target?.kind === "cluster" ? target.pubsub : "auto")
-        .catch((error: Error) => {
-          this.logger.warn({ err: error.message }, "could not read the Redis version: using plain pub/sub");
-          return "plain" as const;
-        })
-        .then((pubsub) => this.openSubscriber(url, pubsub));
-    });
+    this.pub.once("ready", () => this.decidePubSub(url, target?.kind === "cluster" ? target.pubsub : "auto"));
+  }
+
+  /**
+   * Asks the servers which pub/sub to use, until they answer: guessing instead could put the
+   * gateway on other channels than the emitters, which decide the same way (adapter/pubsub-mode.ts).
+   */
+  private decidePubSub(url: string, choice: PubSubChoice): void {
+    resolvePubSubMode(this.pub, choice).then(
+      (pubsub) => this.openSubscriber(url, pubsub),
+      (error: Error) => {
+        this.logger.warn({ err: error.message }, "could not read the Redis version; asking again in 1 s");
+        setTimeout(() => this.closed || this.decidePubSub(url, choice), 1000).unref();
+      },
+    );
   }
 
   /** The factory for `io.adapter()`; exists once connected (the worker waits for that). */
