@@ -66,8 +66,9 @@ export class EmitterConnection {
     if (this.client.status === "end") return Promise.reject(this.unavailable("the emitter is closed"));
     return new Promise((resolve, reject) => {
       let lastError = "";
-      const onError = (error: Error): void => {
-        lastError = error.message;
+      const onError = (error: Error & { lastNodeError?: Error }): void => {
+        // A Cluster reports "Failed to refresh slots cache."; the node's own words (WRONGPASS, ECONNREFUSED…) say why.
+        lastError = error.lastNodeError ? `${error.message} (${error.lastNodeError.message})` : error.message;
       };
       const onReady = (): void => {
         cleanup();

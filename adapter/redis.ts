@@ -89,8 +89,18 @@ export class RedisGatewayAdapter extends EventEmitter<GatewayAdapterEvents> impl
   }
 
   private watch(role: "pub" | "sub", client: RedisConnection): void {
-    client.on("error", (error: Error) => this.logger.debug({ role, err: error.message }, "redis error"));
-    client.on("ready", () => this.updateState());
+    // ioredis reports every failed reconnection attempt: a new reason (WRONGPASS, ECONNREFUSED…) is
+    // a warning, its repetitions are debug noise.
+    let lastError = "";
+    client.on("error", (error: Error & { lastNodeError?: Error }) => {
+      const message = error.lastNodeError ? `${error.message} (${error.lastNodeError.message})` : error.message;
+      this.logger[message === lastError ? "debug" : "warn"]({ role, err: message }, "redis error");
+      lastError = message;
+    });
+    client.on("ready", () => {
+      lastError = "";
+      this.updateState();
+    });
     client.on("close", () => this.updateState());
     client.on("end", () => this.updateState());
   }

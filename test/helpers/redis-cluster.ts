@@ -1,15 +1,26 @@
 import { execFile, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { Redis } from "ioredis";
+import { Redis, type RedisOptions } from "ioredis";
 import { freePort } from "./ports.js";
 import { stopChild } from "./processes.js";
 import { EPHEMERAL_REDIS_ARGS, startRedisProcess } from "./redis-process.js";
+import { makeTestCertificate, type TestCertificate } from "./tls-cert.js";
 import { waitUntil } from "./wait.js";
 
 const run = promisify(execFile);
+
+export interface RedisClusterOptions {
+  primaries?: number;
+  /** One replica per primary. */
+  replicas?: boolean;
+  /** `requirepass` (and `masterauth`) on every node. */
+  password?: string;
+  /** TLS only, clients and cluster bus, with a throwaway self-signed certificate (`certificate`). */
+  tls?: boolean;
+}
 
 /**
  * A real Redis Cluster on free ports: `primaries` primaries (and as many replicas with
@@ -22,24 +33,26 @@ export class RedisClusterSet {
   /** Each node's command line, to restart it as itself (its cluster-config file remembers who it is). */
   private readonly args = new Map<number, string[]>();
 
-  private constructor(readonly dir: string, readonly ports: number[]) {}
+  private constructor(readonly dir: string, readonly ports: number[], private readonly password: string | undefined, readonly certificate: TestCertificate | undefined) {}
 
-  static async start({ primaries = 3, replicas = false }: { primaries?: number; replicas?: boolean } = {}): Promise<RedisClusterSet> {
+  static async start({ primaries = 3, replicas = false, password, tls = false }: RedisClusterOptions = {}): Promise<RedisClusterSet> {
     const dir = mkdtempSync(join(tmpdir(), "sio-cluster-"));
     const count = replicas ? primaries * 2 : primaries;
     const ports: number[] = [];
     for (let i = 0; i < count; i++) ports.push(await freePort());
-    const set = new RedisClusterSet(dir, ports);
+    const set = new RedisClusterSet(dir, ports, password, tls ? makeTestCertificate(dir) : undefined);
     try {
       for (const port of ports) {
         const busPort = await freePort();
-        const args = ["--port", String(port), "--cluster-port", String(busPort), ...EPHEMERAL_REDIS_ARGS, "--dir", dir];
+        const args = [...set.listenArgs(port), "--cluster-port", String(busPort), ...EPHEMERAL_REDIS_ARGS, "--dir", dir];
         args.push("--cluster-enabled", "yes", "--cluster-config-file", `nodes-${port}.conf`, "--cluster-node-timeout", "1000");
+        if (password) args.push("--requirepass", password, "--masterauth", password);
         set.args.set(port, args);
         set.children.set(port, await startRedisProcess(args));
       }
       const nodes = ports.map((port) => `127.0.0.1:${port}`);
-      await run("redis-cli", ["--cluster", "create", ...nodes, "--cluster-replicas", replicas ? "1" : "0", "--cluster-yes"], { timeout: 30_000 });
+      const auth = [...(password ? ["-a", password, "--no-auth-warning"] : []), ...(set.certificate ? ["--tls", "--cacert", set.certificate.cert] : [])];
+      await run("redis-cli", [...auth, "--cluster", "create", ...nodes, "--cluster-replicas", replicas ? "1" : "0", "--cluster-yes"], { timeout: 30_000 });
       await set.waitUntilHealthy(count, count - primaries);
       return set;
     } catch (error) {
@@ -48,9 +61,17 @@ export class RedisClusterSet {
     }
   }
 
+  /** Plain TCP on `port`, or TLS only (clients, replication and cluster bus) on `port`. */
+  private listenArgs(port: number): string[] {
+    if (!this.certificate) return ["--port", String(port)];
+    const { cert, key } = this.certificate;
+    return ["--port", "0", "--tls-port", String(port), "--tls-cert-file", cert, "--tls-key-file", key, "--tls-ca-cert-file", cert, "--tls-auth-clients", "no", "--tls-cluster", "yes", "--tls-replication", "yes"];
+  }
+
   /** The seed list the gateway and the emitter take (two nodes are enough: the rest is discovered). */
-  url(query = ""): string {
-    return `redis-cluster://127.0.0.1:${this.ports[0]},127.0.0.1:${this.ports[1]}${query}`;
+  url(query = "", password = this.password): string {
+    const credentials = password ? `:${encodeURIComponent(password)}@` : "";
+    return `${this.certificate ? "rediss" : "redis"}-cluster://${credentials}127.0.0.1:${this.ports[0]},127.0.0.1:${this.ports[1]}${query}`;
   }
 
   /** Every node answers `cluster_state:ok` and knows all `known` nodes, and `replicas` of them are replicas in sync. */
@@ -102,7 +123,9 @@ export class RedisClusterSet {
 
   /** Runs `command` on a short-lived connection to one node; undefined when the node does not answer. */
   private async ask<T>(port: number, command: (node: Redis) => Promise<T>): Promise<T | undefined> {
-    const node = new Redis(port, "127.0.0.1", { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const options: RedisOptions = { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, password: this.password };
+    if (this.certificate) options.tls = { ca: readFileSync(this.certificate.cert) };
+    const node = new Redis(port, "127.0.0.1", options);
     node.on("error", () => {});
     try {
       await node.connect();

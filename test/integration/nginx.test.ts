@@ -4,7 +4,6 @@
  * topologies: nginx → nodes' public ports, and nginx → every worker's own port.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,6 +16,7 @@ import { Inbox } from "../helpers/inbox.js";
 import { NginxServer, nginxTest } from "../helpers/nginx-server.js";
 import { freePortRange } from "../helpers/ports.js";
 import { RedisServer } from "../helpers/redis-server.js";
+import { makeTestCertificate } from "../helpers/tls-cert.js";
 
 /** Client addresses in distinct /24s: nginx's ip_hash hashes an IPv4 client by its first three octets. */
 const CLIENT_IPS = Array.from({ length: 8 }, (_, k) => `127.0.${10 + k}.1`);
@@ -27,11 +27,11 @@ describe("generated configs pass nginx -t", () => {
   after(() => rmSync(prefix, { recursive: true, force: true }));
 
   it("full configs: ip_hash, hash, TLS", () => {
-    spawnSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-days", "1", "-keyout", join(prefix, "key.pem"), "-out", join(prefix, "cert.pem")], { stdio: "ignore" });
+    const tls = makeTestCertificate(prefix);
     const variants = [
       { upstreams: ["127.0.0.1:3001", "127.0.0.1:3002"], full: true },
       { upstreams: ["127.0.0.1:3001", "[::1]:3002"], full: true, balance: "hash" as const, serverName: "chat.example.com", listen: 18080 },
-      { upstreams: ["127.0.0.1:3001"], full: true, tlsCert: join(prefix, "cert.pem"), tlsKey: join(prefix, "key.pem"), listen: 18443 },
+      { upstreams: ["127.0.0.1:3001"], full: true, tlsCert: tls.cert, tlsKey: tls.key, listen: 18443 },
     ];
     for (const [index, options] of variants.entries()) {
       const file = join(prefix, `full-${index}.conf`);
