@@ -14,6 +14,7 @@ export function startRedisProcess(args: string[], ready: RegExp = /Ready to acce
       }
     };
     child.stdout!.on("data", onData);
+    child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString())); // config errors go there
     child.once("exit", (code) => reject(new Error(`redis-server ${args.join(" ")} exited with ${code}: ${output}`)));
   });
 }

@@ -1,6 +1,6 @@
 /**
  * Redis Sentinel: the gateway and the emitter follow a fail-over of the Redis primary without a
- * restart (`--redis redis-sentinel://…/mymaster`).
+ * restart (`--redis redis-sentinel://:password@…/mymaster`: servers and sentinels require it).
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
@@ -13,7 +13,7 @@ import { waitUntil } from "../helpers/wait.js";
 
 describe("Redis Sentinel", () => {
   it("rooms and broadcasts work across workers, and again after the sentinels fail over; the emitter too", async () => {
-    const set = await RedisSentinelSet.start();
+    const set = await RedisSentinelSet.start({ password: "sentinel s3cret" });
     const gateway = await GatewayProcess.start(["--workers", "2", "--redis", set.url()]);
     const clients = await clientsPerWorker(gateway.url, 2, 1);
     const emitter = new GatewayEmitter({ redis: set.url(), timeout: 2000 });
