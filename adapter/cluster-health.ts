@@ -40,6 +40,8 @@ export function countClusterNodes(nodes: string): { primaries: number; replicas:
 export class ClusterHealth {
   private reading: ClusterReading = { state: "unknown", primaries: 0, replicas: 0 };
   private timer: NodeJS.Timeout | undefined;
+  /** A check waiting on dead primaries can outlast the interval: the next one is skipped, not stacked. */
+  private checking = false;
 
   constructor(private readonly client: Cluster, private readonly onChange: () => void) {}
 
@@ -61,6 +63,16 @@ export class ClusterHealth {
 
   /** Asks the primaries in turn until one answers: a dead one must not make a healthy cluster look failed. */
   private async check(): Promise<void> {
+    if (this.checking) return;
+    this.checking = true;
+    try {
+      await this.read();
+    } finally {
+      this.checking = false;
+    }
+  }
+
+  private async read(): Promise<void> {
     let next: ClusterReading = { state: "unknown", primaries: 0, replicas: 0 };
     for (const node of this.client.nodes("master")) {
       if (node.status === "end") continue;
