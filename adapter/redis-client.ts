@@ -31,7 +31,8 @@ export function createRedisClient(url: string, role: string, overrides: RedisCli
       username: target.username,
       password: target.password,
       sentinelPassword: target.password,
-      ...(target.tls ? { tls: {}, enableTLSForSentinelMode: true } : {}),
+      // ioredis: `sentinelTLS` for the sentinels, `tls` + `enableTLSForSentinelMode` for the primary they name.
+      ...(target.tls ? { sentinelTLS: {}, tls: {}, enableTLSForSentinelMode: true } : {}),
     });
   }
   if (target?.kind === "cluster") {

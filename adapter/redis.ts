@@ -90,12 +90,13 @@ export class RedisGatewayAdapter extends EventEmitter<GatewayAdapterEvents> impl
 
   private watch(role: "pub" | "sub", client: RedisConnection): void {
     // ioredis reports every failed reconnection attempt: a new reason (WRONGPASS, ECONNREFUSED…) is
-    // a warning, its repetitions are debug noise.
+    // a warning, its repetitions (which differ only in numbers: "retrying after 30ms") debug noise.
     let lastError = "";
     client.on("error", (error: Error & { lastNodeError?: Error }) => {
       const message = error.lastNodeError ? `${error.message} (${error.lastNodeError.message})` : error.message;
-      this.logger[message === lastError ? "debug" : "warn"]({ role, err: message }, "redis error");
-      lastError = message;
+      const reason = message.replace(/\d+/g, "#");
+      this.logger[reason === lastError ? "debug" : "warn"]({ role, err: message }, "redis error");
+      lastError = reason;
     });
     client.on("ready", () => {
       lastError = "";

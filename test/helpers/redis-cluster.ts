@@ -6,7 +6,7 @@ import { promisify } from "node:util";
 import { Redis, type RedisOptions } from "ioredis";
 import { freePort } from "./ports.js";
 import { stopChild } from "./processes.js";
-import { EPHEMERAL_REDIS_ARGS, startRedisProcess } from "./redis-process.js";
+import { EPHEMERAL_REDIS_ARGS, startRedisProcess, tlsOnlyArgs } from "./redis-process.js";
 import { makeTestCertificate, type TestCertificate } from "./tls-cert.js";
 import { waitUntil } from "./wait.js";
 
@@ -64,8 +64,7 @@ export class RedisClusterSet {
   /** Plain TCP on `port`, or TLS only (clients, replication and cluster bus) on `port`. */
   private listenArgs(port: number): string[] {
     if (!this.certificate) return ["--port", String(port)];
-    const { cert, key } = this.certificate;
-    return ["--port", "0", "--tls-port", String(port), "--tls-cert-file", cert, "--tls-key-file", key, "--tls-ca-cert-file", cert, "--tls-auth-clients", "no", "--tls-cluster", "yes", "--tls-replication", "yes"];
+    return [...tlsOnlyArgs(port, this.certificate), "--tls-cluster", "yes"];
   }
 
   /** The seed list the gateway and the emitter take (two nodes are enough: the rest is discovered). */

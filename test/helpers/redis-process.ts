@@ -21,3 +21,11 @@ export function startRedisProcess(args: string[], ready: RegExp = /Ready to acce
 
 /** Options every test Redis gets: loopback only, nothing saved to disk. */
 export const EPHEMERAL_REDIS_ARGS = ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
+
+/**
+ * Listen on `port` with TLS only (plain port off), replication over TLS too, clients not asked
+ * for certificates; `cert` is self-signed, so it is its own CA.
+ */
+export function tlsOnlyArgs(port: number, cert: { cert: string; key: string }): string[] {
+  return ["--port", "0", "--tls-port", String(port), "--tls-cert-file", cert.cert, "--tls-key-file", cert.key, "--tls-ca-cert-file", cert.cert, "--tls-auth-clients", "no", "--tls-replication", "yes"];
+}
