@@ -1,5 +1,6 @@
 import { EventEmitter } from "node:events";
 import { createAdapter, createShardedAdapter } from "@socket.io/redis-adapter";
+import type { Cluster } from "ioredis";
 import type { Logger } from "pino";
 import type { Namespace } from "socket.io";
 import type { Adapter } from "socket.io-adapter";
@@ -14,6 +15,9 @@ import type { GatewayAdapter, GatewayAdapterEvents, RedisTopology } from "./type
 const PUBLISH_RETRIES = 3;
 
 type AdapterFactory = (nsp: Namespace) => Adapter;
+
+/** A channel nobody publishes to, subscribed only to open a Cluster's subscriber connection. */
+const SUBSCRIBER_OPENING_CHANNEL = `${REDIS_KEY_PREFIX}-gateway#open#`;
 
 /**
  * Rooms and broadcasts shared through Redis: `@socket.io/redis-adapter` on two ioredis
@@ -36,6 +40,8 @@ export class RedisGatewayAdapter extends EventEmitter<GatewayAdapterEvents> impl
   private readonly health: ClusterHealth | undefined;
   private readonly mode: RedisTopology["mode"];
   private connected = false;
+  /** Plain pub/sub on a Cluster: false until the cluster's subscriber connection is open (see openClusterSubscriber). */
+  private subscriberOpen = true;
   private closed = false;
 
   constructor(url: string, private readonly logger: Logger) {
@@ -84,8 +90,31 @@ export class RedisGatewayAdapter extends EventEmitter<GatewayAdapterEvents> impl
         : createAdapter(this.pub, sub, { key: REDIS_KEY_PREFIX })
     ) as unknown as AdapterFactory;
     this.logger.info({ redis: this.mode, pubsub }, "redis pub/sub mode");
+    if (isCluster(sub) && pubsub === "plain") this.openClusterSubscriber(sub);
     this.health?.start();
     this.updateState();
+  }
+
+  /**
+   * ioredis' Cluster opens its one (P)SUBSCRIBE connection lazily, on the first subscription, and
+   * runs a ready check (INFO) on it; a subscription sent while that check runs puts the
+   * connection in subscriber mode, the check fails ("Connection in subscriber mode") and the
+   * subscription is lost (1 run in 8 of the plain-mode cluster test). So one subscription of our
+   * own opens it, and the adapter (which subscribes when namespaces are created, after
+   * whenConnected) only comes once it is answered.
+   */
+  private openClusterSubscriber(sub: Cluster): void {
+    this.subscriberOpen = false;
+    sub.subscribe(SUBSCRIBER_OPENING_CHANNEL).then(
+      () => {
+        this.subscriberOpen = true;
+        this.updateState();
+      },
+      (error: Error) => {
+        this.logger.warn({ err: error.message }, "could not open the Redis Cluster subscriber connection; trying again in 1 s");
+        setTimeout(() => this.closed || this.openClusterSubscriber(sub), 1000).unref();
+      },
+    );
   }
 
   private watch(role: "pub" | "sub", client: RedisConnection): void {
@@ -120,7 +149,7 @@ export class RedisGatewayAdapter extends EventEmitter<GatewayAdapterEvents> impl
 
   private updateState(): void {
     const clusterOk = this.health === undefined || this.health.current().state === "ok";
-    const connected = !this.closed && this.pub.status === "ready" && this.sub?.status === "ready" && clusterOk;
+    const connected = !this.closed && this.pub.status === "ready" && this.sub?.status === "ready" && this.subscriberOpen && clusterOk;
     if (connected === this.connected) return;
     this.connected = connected;
     if (connected) {
