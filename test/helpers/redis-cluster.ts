@@ -1,12 +1,12 @@
 import { execFile, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { Redis, type RedisOptions } from "ioredis";
 import { freePort } from "./ports.js";
 import { stopChild } from "./processes.js";
-import { EPHEMERAL_REDIS_ARGS, startRedisProcess, tlsOnlyArgs } from "./redis-process.js";
+import { EPHEMERAL_REDIS_ARGS, startRedisProcess, stopRedisSet, tlsOnlyArgs } from "./redis-process.js";
 import { makeTestCertificate, type TestCertificate } from "./tls-cert.js";
 import { waitUntil } from "./wait.js";
 
@@ -136,9 +136,7 @@ export class RedisClusterSet {
     }
   }
 
-  async stop(): Promise<void> {
-    await Promise.all([...this.children.values()].map((child) => stopChild(child, "SIGKILL")));
-    this.children.clear();
-    rmSync(this.dir, { recursive: true, force: true });
+  stop(): Promise<void> {
+    return stopRedisSet(this.children, this.dir);
   }
 }

@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { rmSync } from "node:fs";
+import { stopChild } from "./processes.js";
 
 /** Starts a redis-server (or sentinel) process and resolves when its log says `ready`. */
 export function startRedisProcess(args: string[], ready: RegExp = /Ready to accept connections/): Promise<ChildProcess> {
@@ -28,4 +30,11 @@ export const EPHEMERAL_REDIS_ARGS = ["--bind", "127.0.0.1", "--save", "", "--app
  */
 export function tlsOnlyArgs(port: number, cert: { cert: string; key: string }): string[] {
   return ["--port", "0", "--tls-port", String(port), "--tls-cert-file", cert.cert, "--tls-key-file", cert.key, "--tls-ca-cert-file", cert.cert, "--tls-auth-clients", "no", "--tls-replication", "yes"];
+}
+
+/** Kills every process of a test Redis set (SIGKILL: nothing to save) and removes its directory. */
+export async function stopRedisSet(children: Map<unknown, ChildProcess>, dir: string): Promise<void> {
+  await Promise.all([...children.values()].map((child) => stopChild(child, "SIGKILL")));
+  children.clear();
+  rmSync(dir, { recursive: true, force: true });
 }

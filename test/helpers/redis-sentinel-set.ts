@@ -1,11 +1,11 @@
 import type { ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis, type RedisOptions } from "ioredis";
 import { freePort } from "./ports.js";
 import { stopChild } from "./processes.js";
-import { EPHEMERAL_REDIS_ARGS, startRedisProcess, tlsOnlyArgs } from "./redis-process.js";
+import { EPHEMERAL_REDIS_ARGS, startRedisProcess, stopRedisSet, tlsOnlyArgs } from "./redis-process.js";
 import { makeTestCertificate, type TestCertificate } from "./tls-cert.js";
 import { waitUntil } from "./wait.js";
 
@@ -94,10 +94,8 @@ export class RedisSentinelSet {
     }
   }
 
-  async stop(): Promise<void> {
-    await Promise.all([...this.children.values()].map((child) => stopChild(child, "SIGKILL")));
-    this.children.clear();
-    rmSync(this.dir, { recursive: true, force: true });
+  stop(): Promise<void> {
+    return stopRedisSet(this.children, this.dir);
   }
 }
 
