@@ -5,7 +5,6 @@ import type { GatewayAdapter } from "./types.js";
 
 export type { AdapterKind, GatewayAdapter, GatewayAdapterEvents, RedisTopology } from "./types.js";
 export { setupClusterAdapterPrimary } from "./cluster.js";
-export { REDIS_KEY_PREFIX, broadcastChannel, requestChannel } from "./redis-keys.js";
 
 /** The adapter a worker uses: Redis when a URL is given, the primary over IPC otherwise. */
 export function createGatewayAdapter(redisUrl: string | undefined, logger: Logger): GatewayAdapter {

@@ -5,14 +5,9 @@
  */
 export const REDIS_KEY_PREFIX = "socket.io";
 
-/** The channel an emitter publishes a broadcast to for a namespace (`socket.io#/#`). */
+/** A namespace's broadcast channel (`socket.io#/#`), in both the classic and the sharded format. */
 export function broadcastChannel(namespace: string, prefix = REDIS_KEY_PREFIX): string {
   return `${prefix}#${namespace}#`;
-}
-
-/** The channel for socketsJoin/socketsLeave/disconnectSockets/serverSideEmit requests (`socket.io-request#/#`). */
-export function requestChannel(namespace: string, prefix = REDIS_KEY_PREFIX): string {
-  return `${prefix}-request#${namespace}#`;
 }
 
 /**

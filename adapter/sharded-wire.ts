@@ -1,7 +1,7 @@
 import { encode as msgpack } from "notepack.io";
 import { MessageType } from "socket.io-adapter";
 import type { EmitterRequest, EncodedRequest } from "./emitter-request.js";
-import { SHARDED_SUBSCRIPTION_MODE } from "./redis-keys.js";
+import { broadcastChannel, SHARDED_SUBSCRIPTION_MODE } from "./redis-keys.js";
 
 /**
  * Sharded pub/sub: the messages of socket.io-adapter's ClusterAdapter, which
@@ -37,7 +37,7 @@ export function hasBinary(value: unknown): boolean {
 
 /** The channel a sharded adapter listens on for this message. */
 export function shardedChannel(prefix: string, namespace: string, broadcastRooms?: string[]): string {
-  const base = `${prefix}#${namespace}#`;
+  const base = broadcastChannel(namespace, prefix);
   const dynamic = SHARDED_SUBSCRIPTION_MODE === "dynamic" && broadcastRooms?.length === 1 && !looksLikeASocketId(broadcastRooms[0]!);
   return dynamic ? `${base}${broadcastRooms![0]}#` : base;
 }

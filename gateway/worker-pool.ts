@@ -163,11 +163,6 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     });
   }
 
-  /** The record of a live worker (serving, starting or draining), or undefined. */
-  recordOf(worker: Worker): WorkerRecord | undefined {
-    return this.byWorkerId.get(worker.id);
-  }
-
   /** The ready worker in a slot, if there is one. */
   readyWorker(slot: number): Worker | undefined {
     const record = this.records.get(slot);
