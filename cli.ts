@@ -47,10 +47,15 @@ function usageError(message: string): never {
   process.exit(EXIT_USAGE);
 }
 
+/** Commands that take flags only: a stray argument is a usage error naming it. */
+function noArguments(command: string, positionals: string[]): void {
+  if (positionals.length > 0) usageError(`unexpected argument "${positionals[0]}" for "sio-gateway ${command}"`);
+}
+
 async function start(args: string[]): Promise<void> {
   const flags = Object.fromEntries(Object.values(OPTION_SPECS).map((spec) => [spec.flag, "string" as FlagKind]));
   const { values, positionals } = parseCommandArgs("start", args, flags);
-  if (positionals.length > 0) usageError(`unexpected argument "${positionals[0]}" for "sio-gateway start"`);
+  noArguments("start", positionals);
   const raw: Record<string, unknown> = optionsFromEnv(process.env);
   for (const [name, spec] of Object.entries(OPTION_SPECS)) {
     const value = values[spec.flag];
@@ -124,7 +129,7 @@ async function nginx(args: string[]): Promise<void> {
     "tls-key": "string",
     out: "string",
   });
-  if (positionals.length > 0) usageError(`unexpected argument "${positionals[0]}" for "sio-gateway nginx"`);
+  noArguments("nginx", positionals);
   const config = generateNginxConfig({
     upstreams: upstreamList(values),
     listen: parsePort(values.listen as string | undefined, "listen"),
@@ -158,7 +163,7 @@ async function haproxy(args: string[]): Promise<void> {
     full: "boolean",
     out: "string",
   });
-  if (positionals.length > 0) usageError(`unexpected argument "${positionals[0]}" for "sio-gateway haproxy"`);
+  noArguments("haproxy", positionals);
   const maxconn = values.maxconn as string | undefined;
   if (maxconn !== undefined && !/^\d{1,9}$/.test(maxconn)) usageError(invalidOption("maxconn", "a positive integer", maxconn).message);
   const interval = values["check-interval"] as string | undefined;
@@ -178,7 +183,7 @@ async function haproxy(args: string[]): Promise<void> {
 
 async function doctor(args: string[]): Promise<void> {
   const { values, positionals } = parseCommandArgs("doctor", args, { connections: "string", json: "boolean" });
-  if (positionals.length > 0) usageError(`unexpected argument "${positionals[0]}" for "sio-gateway doctor"`);
+  noArguments("doctor", positionals);
   const raw = (values.connections as string | undefined) ?? "10000";
   if (!/^\d{1,9}$/.test(raw) || Number(raw) < 1) usageError(invalidOption("connections", "a positive integer", raw).message);
   const connections = Number(raw);

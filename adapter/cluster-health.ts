@@ -1,4 +1,5 @@
 import type { Cluster } from "ioredis";
+import { withTimeout } from "./with-timeout.js";
 
 /** How often a Cluster's state is asked, in ms: fast enough for /readyz, cheap for Redis (CLUSTER INFO and CLUSTER NODES). */
 export const CLUSTER_HEALTH_INTERVAL_MS = 2000;
@@ -77,7 +78,9 @@ export class ClusterHealth {
     for (const node of this.client.nodes("master")) {
       if (node.status === "end") continue;
       try {
-        const [info, nodes] = await withTimeout(Promise.all([node.cluster("INFO"), node.cluster("NODES")]), CLUSTER_HEALTH_INTERVAL_MS / 2);
+        // A node connection queues commands while it reconnects: a dead primary must not stall the check.
+        const answers = Promise.all([node.cluster("INFO"), node.cluster("NODES")]);
+        const [info, nodes] = await withTimeout(answers, CLUSTER_HEALTH_INTERVAL_MS / 2, () => new Error("no answer"));
         next = { state: clusterStateOf(String(info)), ...countClusterNodes(String(nodes)) };
         break;
       } catch {
@@ -88,13 +91,4 @@ export class ClusterHealth {
     this.reading = next;
     if (changed) this.onChange();
   }
-}
-
-/** A node connection queues commands while it reconnects: a dead primary must not stall the check. */
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

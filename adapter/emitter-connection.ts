@@ -2,9 +2,10 @@ import { GatewayError } from "../gateway/errors.js";
 import type { EmitterRequest, EncodedRequest } from "./emitter-request.js";
 import { encodePlain } from "./plain-wire.js";
 import { resolvePubSubMode, type PubSubMode } from "./pubsub-mode.js";
-import type { RedisConnection } from "./redis-client.js";
+import { describeRedisError, type RedisConnection } from "./redis-client.js";
 import type { PubSubChoice } from "./redis-url.js";
 import { encodeSharded } from "./sharded-wire.js";
+import { withTimeout } from "./with-timeout.js";
 
 const ENCODERS: Record<PubSubMode, (request: EmitterRequest, prefix: string) => EncodedRequest> = { plain: encodePlain, sharded: encodeSharded };
 
@@ -53,11 +54,7 @@ export class EmitterConnection {
   }
 
   private within<T>(deadline: number, promise: Promise<T>, what: string): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(this.unavailable(`${what} within ${this.timeout} ms`)), Math.max(0, deadline - Date.now()));
-    });
-    return Promise.race([promise, timedOut]).finally(() => clearTimeout(timer));
+    return withTimeout(promise, Math.max(0, deadline - Date.now()), () => this.unavailable(`${what} within ${this.timeout} ms`));
   }
 
   /** Waits for the connection, at most until `deadline`: with the offline queue off, a command sent before would fail. */
@@ -66,9 +63,8 @@ export class EmitterConnection {
     if (this.client.status === "end") return Promise.reject(this.unavailable("the emitter is closed"));
     return new Promise((resolve, reject) => {
       let lastError = "";
-      const onError = (error: Error & { lastNodeError?: Error }): void => {
-        // A Cluster reports "Failed to refresh slots cache."; the node's own words (WRONGPASS, ECONNREFUSED…) say why.
-        lastError = error.lastNodeError ? `${error.message} (${error.lastNodeError.message})` : error.message;
+      const onError = (error: Error): void => {
+        lastError = describeRedisError(error);
       };
       const onReady = (): void => {
         cleanup();
@@ -88,7 +84,7 @@ export class EmitterConnection {
     });
   }
 
-  unavailable(detail: string): GatewayError {
+  private unavailable(detail: string): GatewayError {
     return new GatewayError("ERR_REDIS_UNAVAILABLE", `Redis at ${this.where} is unavailable: ${detail}`);
   }
 

@@ -1,6 +1,14 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from "ioredis";
 import { parseRedisTarget } from "./redis-url.js";
 
+/**
+ * An ioredis error in words a user can act on: a Cluster reports "Failed to refresh slots
+ * cache." and keeps the node's own reason (WRONGPASS, ECONNREFUSED…) in `lastNodeError`.
+ */
+export function describeRedisError(error: Error & { lastNodeError?: Error }): string {
+  return error.lastNodeError ? `${error.message} (${error.lastNodeError.message})` : error.message;
+}
+
 /** A connection to any of the accepted targets: one server or Sentinel (`Redis`), or a Redis Cluster. */
 export type RedisConnection = Redis | Cluster;
 

@@ -6,7 +6,7 @@ import type { Namespace } from "socket.io";
 import type { Adapter } from "socket.io-adapter";
 import { ClusterHealth } from "./cluster-health.js";
 import { isCluster, resolvePubSubMode, type PubSubMode } from "./pubsub-mode.js";
-import { createRedisClient, type RedisConnection } from "./redis-client.js";
+import { createRedisClient, describeRedisError, type RedisConnection } from "./redis-client.js";
 import { REDIS_KEY_PREFIX, SHARDED_SUBSCRIPTION_MODE } from "./redis-keys.js";
 import { parseRedisTarget, type PubSubChoice } from "./redis-url.js";
 import type { GatewayAdapter, GatewayAdapterEvents, RedisTopology } from "./types.js";
@@ -121,8 +121,8 @@ export class RedisGatewayAdapter extends EventEmitter<GatewayAdapterEvents> impl
     // ioredis reports every failed reconnection attempt: a new reason (WRONGPASS, ECONNREFUSED…) is
     // a warning, its repetitions (which differ only in numbers: "retrying after 30ms") debug noise.
     let lastError = "";
-    client.on("error", (error: Error & { lastNodeError?: Error }) => {
-      const message = error.lastNodeError ? `${error.message} (${error.lastNodeError.message})` : error.message;
+    client.on("error", (error: Error) => {
+      const message = describeRedisError(error);
       const reason = message.replace(/\d+/g, "#");
       this.logger[reason === lastError ? "debug" : "warn"]({ role, err: message }, "redis error");
       lastError = reason;

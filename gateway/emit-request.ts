@@ -1,3 +1,6 @@
+// Socket.IO refuses to emit these names (its own lifecycle events): the list the emitter module checks too.
+import { RESERVED_EVENTS } from "@socket.io/redis-emitter";
+
 /** The body of `POST /emit`, validated: what the endpoint accepts, as a pure function. */
 export interface EmitRequest {
   event: string;
@@ -8,8 +11,6 @@ export interface EmitRequest {
   namespace: string;
 }
 
-/** Socket.IO refuses to emit these names (they are its own lifecycle events). */
-const RESERVED_EVENTS = new Set(["connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"]);
 const MAX_NAME_LENGTH = 256;
 
 export type EmitParseResult = { ok: true; request: EmitRequest } | { ok: false; error: string };

@@ -27,6 +27,8 @@ export interface HeadReaderLimits {
   maxHeaderSize: number;
 }
 
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
 /** The parts of libuv's stream handle that net.Socket keeps private. */
 interface StreamHandle {
   reading: boolean;
@@ -52,7 +54,8 @@ export function readRequestHead(socket: Socket, limits: HeadReaderLimits): Promi
     const chunks: Buffer[] = [];
     let length = 0;
 
-    const finish = (result: HeadReadResult): void => {
+    // Every outcome but "closed" carries all bytes read, gathered here (in order, as received).
+    const finish = (result: DistributiveOmit<HeadReadResult, "bytes">): void => {
       clearTimeout(timer);
       socket.removeListener("data", onData);
       socket.removeListener("close", onClose);
@@ -74,12 +77,12 @@ export function readRequestHead(socket: Socket, limits: HeadReaderLimits): Promi
       length += chunk.length;
       const all = chunks.length === 1 ? chunk : Buffer.concat(chunks, length);
       const parsed = parseRequestHead(all.length > limits.maxHeaderSize ? all.subarray(0, limits.maxHeaderSize) : all);
-      if (parsed.kind === "complete") return finish({ kind: "head", head: parsed.head, bytes: all });
-      if (parsed.kind === "invalid") return finish({ kind: "invalid", reason: parsed.reason, bytes: all });
-      if (length >= limits.maxHeaderSize) return finish({ kind: "too-large", bytes: all });
+      if (parsed.kind === "complete") return finish({ kind: "head", head: parsed.head });
+      if (parsed.kind === "invalid") return finish({ kind: "invalid", reason: parsed.reason });
+      if (length >= limits.maxHeaderSize) return finish({ kind: "too-large" });
     };
     const onClose = (): void => finish({ kind: "closed" });
-    const timer = setTimeout(() => finish({ kind: "timeout", bytes: Buffer.alloc(0) }), limits.headerTimeout);
+    const timer = setTimeout(() => finish({ kind: "timeout" }), limits.headerTimeout);
 
     socket.on("data", onData);
     socket.once("close", onClose);

@@ -96,7 +96,7 @@ function redisTopologyMetrics(adapter: GatewayAdapter, worker: string): void {
   });
   new Gauge({
     name: "sio_gateway_redis_cluster_nodes",
-    help: "Redis Cluster only: primaries and replicas in the worker's slot map",
+    help: "Redis Cluster only: live primaries (with slots) and replicas, as CLUSTER NODES lists them",
     labelNames: ["worker", "role"],
     collect() {
       const cluster = adapter.topology()?.cluster;

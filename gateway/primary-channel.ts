@@ -1,4 +1,3 @@
-import { GatewayError } from "./errors.js";
 import { ipcMessage, type MetricsResponseMessage, type WorkerToPrimary } from "./ipc.js";
 
 /** How long a worker waits for the primary's aggregated metrics, in ms. */
@@ -23,7 +22,7 @@ export class PrimaryChannel {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        reject(new GatewayError("ERR_WORKER_START", `metrics: no answer from the primary within ${METRICS_TIMEOUT} ms`));
+        reject(new Error(`metrics: no answer from the primary within ${METRICS_TIMEOUT} ms`));
       }, METRICS_TIMEOUT);
       this.pending.set(id, (response) => {
         clearTimeout(timer);

@@ -13,7 +13,7 @@ import type { Logger } from "./logger.js";
 import { PrimaryMetrics } from "./metrics-primary.js";
 import type { ResolvedOptions } from "./options.js";
 import { refuseConnection } from "./responses.js";
-import { chooseSlot, clientIp, normalizeIp, trustedProxies, type RouteReason } from "./routing.js";
+import { chooseSlot, clientIp, isTrustedProxy, normalizeIp, trustedProxies, type RouteReason } from "./routing.js";
 import { WorkerPool } from "./worker-pool.js";
 
 /** How long a connection waits for its slot's worker to be (re)started before another worker takes it, in ms. */
@@ -106,7 +106,7 @@ export class Primary {
     // Until the hand-off the primary owns the socket: a reset must not become an uncaught error.
     socket.on("error", (error) => this.logger.debug({ err: error.message }, "client socket error before hand-off"));
     const peer = normalizeIp(socket.remoteAddress ?? "");
-    const peerIsProxy = this.trusted !== undefined && this.trusted.check(peer, peer.includes(":") ? "ipv6" : "ipv4");
+    const peerIsProxy = isTrustedProxy(peer, this.trusted);
     if (!peerIsProxy && this.connections.isFull(peer)) return this.refuse(socket, 429, "too many connections from this address", "ip-limit");
 
     const result = await readRequestHead(socket, this.options);

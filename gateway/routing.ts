@@ -80,8 +80,9 @@ export function trustedProxies(entries: readonly string[]): BlockList | undefine
   return list;
 }
 
-function isTrusted(ip: string, trusted: BlockList): boolean {
-  return trusted.check(ip, isIPv6(ip) ? "ipv6" : "ipv4");
+/** Whether `ip` is one of the `--trust-proxy` entries (never, without any). */
+export function isTrustedProxy(ip: string, trusted: BlockList | undefined): boolean {
+  return trusted !== undefined && trusted.check(ip, isIPv6(ip) ? "ipv6" : "ipv4");
 }
 
 /**
@@ -92,12 +93,12 @@ function isTrusted(ip: string, trusted: BlockList): boolean {
 export function clientIp(peerAddress: string, headers: Map<string, string>, trusted: BlockList | undefined): string {
   const peer = normalizeIp(peerAddress);
   // No --trust-proxy: skip the BlockList lookup (it allocates a SocketAddress per call, on every connection).
-  if (trusted === undefined || !isTrusted(peer, trusted)) return peer;
+  if (!isTrustedProxy(peer, trusted)) return peer;
   const forwarded = (headers.get("x-forwarded-for") ?? "").split(",").map((entry) => normalizeIp(entry.trim()));
   for (let i = forwarded.length - 1; i >= 0; i--) {
     const entry = forwarded[i]!;
     if (!isIPv4(entry) && !isIPv6(entry)) break;
-    if (!isTrusted(entry, trusted)) return entry;
+    if (!isTrustedProxy(entry, trusted)) return entry;
   }
   const realIp = normalizeIp((headers.get("x-real-ip") ?? "").trim());
   if (isIPv4(realIp) || isIPv6(realIp)) return realIp;
@@ -138,13 +139,14 @@ export type RouteReason = "session" | "cookie" | "ip";
  * names; otherwise the hash of its client IP.
  */
 export function chooseSlot(head: RequestHead, ip: string, workerCount: number, cookie?: string): { slot: number; reason: RouteReason } {
-  const sid = sessionIdOf(head.target);
-  const sessionSlot = sid === undefined ? undefined : slotOfSessionId(sid);
-  if (sessionSlot !== undefined && sessionSlot < workerCount) return { slot: sessionSlot, reason: "session" };
-  if (cookie !== undefined) {
-    const remembered = cookieValue(head.headers.get("cookie"), cookie);
-    const cookieSlot = remembered === undefined ? undefined : slotOfSessionId(remembered);
-    if (cookieSlot !== undefined && cookieSlot < workerCount) return { slot: cookieSlot, reason: "cookie" };
-  }
+  /** The slot a session id names, when it names one that exists. */
+  const existingSlot = (sessionId: string | undefined): number | undefined => {
+    const slot = sessionId === undefined ? undefined : slotOfSessionId(sessionId);
+    return slot !== undefined && slot < workerCount ? slot : undefined;
+  };
+  const sessionSlot = existingSlot(sessionIdOf(head.target));
+  if (sessionSlot !== undefined) return { slot: sessionSlot, reason: "session" };
+  const cookieSlot = cookie === undefined ? undefined : existingSlot(cookieValue(head.headers.get("cookie"), cookie));
+  if (cookieSlot !== undefined) return { slot: cookieSlot, reason: "cookie" };
   return { slot: slotForIp(ip, workerCount), reason: "ip" };
 }
