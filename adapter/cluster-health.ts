@@ -44,7 +44,10 @@ export class ClusterHealth {
   /** A check waiting on dead primaries can outlast the interval: the next one is skipped, not stacked. */
   private checking = false;
 
-  constructor(private readonly client: Cluster, private readonly onChange: () => void) {}
+  constructor(
+    private readonly client: Cluster,
+    private readonly onChange: () => void,
+  ) {}
 
   current(): ClusterReading {
     return this.reading;

@@ -38,7 +38,7 @@ function parseNodeList(list: string): RedisNode[] | undefined {
   for (const entry of list.split(",")) {
     const match = /^([^:,\s]+|\[[0-9a-fA-F:.]+\]):(\d{1,5})$/.exec(entry.trim());
     if (!match || Number(match[2]) < 1 || Number(match[2]) > 65535) return undefined;
-    nodes.push({ host: match[1]!.replace(/^\[|\]$/g, ""), port: Number(match[2]) });
+    nodes.push({ host: match[1].replace(/^\[|\]$/g, ""), port: Number(match[2]) });
   }
   return nodes;
 }
@@ -53,15 +53,15 @@ export function parseRedisTarget(raw: string): RedisTarget | undefined {
   const url = raw.trim();
   const sentinel = SENTINEL.exec(url);
   if (sentinel) {
-    const sentinels = parseNodeList(sentinel[4]!);
+    const sentinels = parseNodeList(sentinel[4]);
     if (!sentinels) return undefined;
-    return { kind: "sentinel", sentinels, name: decodeURIComponent(sentinel[5]!), ...credentials(sentinel[1]!, sentinel[2], sentinel[3]) };
+    return { kind: "sentinel", sentinels, name: decodeURIComponent(sentinel[5]), ...credentials(sentinel[1], sentinel[2], sentinel[3]) };
   }
   const cluster = CLUSTER.exec(url);
   if (cluster) {
-    const nodes = parseNodeList(cluster[4]!);
+    const nodes = parseNodeList(cluster[4]);
     if (!nodes) return undefined;
-    return { kind: "cluster", nodes, pubsub: (cluster[5] as PubSubChoice | undefined) ?? "auto", ...credentials(cluster[1]!, cluster[2], cluster[3]) };
+    return { kind: "cluster", nodes, pubsub: (cluster[5] as PubSubChoice | undefined) ?? "auto", ...credentials(cluster[1], cluster[2], cluster[3]) };
   }
   try {
     const parsed = new URL(url);

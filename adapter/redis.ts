@@ -6,6 +6,7 @@ import type { Namespace } from "socket.io";
 import type { Adapter } from "socket.io-adapter";
 import { ClusterHealth } from "./cluster-health.js";
 import { isCluster, resolvePubSubMode, type PubSubMode } from "./pubsub-mode.js";
+import { reportingPublishFailures } from "./publish-failures.js";
 import { createRedisClient, describeRedisError, type RedisConnection } from "./redis-client.js";
 import { REDIS_KEY_PREFIX, SHARDED_SUBSCRIPTION_MODE } from "./redis-keys.js";
 import { parseRedisTarget, type PubSubChoice } from "./redis-url.js";
@@ -44,7 +45,10 @@ export class RedisGatewayAdapter extends EventEmitter<GatewayAdapterEvents> impl
   private subscriberOpen = true;
   private closed = false;
 
-  constructor(url: string, private readonly logger: Logger) {
+  constructor(
+    url: string,
+    private readonly logger: Logger,
+  ) {
     super();
     const target = parseRedisTarget(url);
     this.mode = target?.kind ?? "single";
@@ -83,12 +87,14 @@ export class RedisGatewayAdapter extends EventEmitter<GatewayAdapterEvents> impl
     const sub = createRedisClient(url, "sub", { shardedSubscribers: pubsub === "sharded" });
     this.sub = sub;
     this.watch("sub", sub);
-    this.countFailedPublishes(pubsub === "sharded" ? "spublish" : "publish");
-    this.adapterFactory = (
+    const pub = reportingPublishFailures(this.pub, (channel, error) => {
+      this.emit("publish-failed", channel, error);
+      this.logger.warn({ channel, err: error.message }, "redis publish failed: message not delivered to other nodes");
+    });
+    this.adapterFactory =
       pubsub === "sharded"
-        ? createShardedAdapter(this.pub, sub, { channelPrefix: REDIS_KEY_PREFIX, subscriptionMode: SHARDED_SUBSCRIPTION_MODE })
-        : createAdapter(this.pub, sub, { key: REDIS_KEY_PREFIX })
-    ) as unknown as AdapterFactory;
+        ? createShardedAdapter(pub, sub, { channelPrefix: REDIS_KEY_PREFIX, subscriptionMode: SHARDED_SUBSCRIPTION_MODE })
+        : createAdapter(pub, sub, { key: REDIS_KEY_PREFIX });
     this.logger.info({ redis: this.mode, pubsub }, "redis pub/sub mode");
     if (isCluster(sub) && pubsub === "plain") this.openClusterSubscriber(sub);
     this.health?.start();
@@ -133,18 +139,6 @@ export class RedisGatewayAdapter extends EventEmitter<GatewayAdapterEvents> impl
     });
     client.on("close", () => this.updateState());
     client.on("end", () => this.updateState());
-  }
-
-  /** Wraps the publish command so that a rejected publish is counted and logged instead of crashing the process. */
-  private countFailedPublishes(command: "publish" | "spublish"): void {
-    const client = this.pub as unknown as Record<typeof command, (channel: string, message: string | Buffer) => Promise<number>>;
-    const publish = client[command].bind(client);
-    client[command] = (channel, message) =>
-      publish(channel, message).catch((error: Error) => {
-        this.emit("publish-failed", channel, error);
-        this.logger.warn({ channel, err: error.message }, "redis publish failed: message not delivered to other nodes");
-        return 0;
-      });
   }
 
   private updateState(): void {

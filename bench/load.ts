@@ -6,7 +6,7 @@
 import { Agent } from "node:http";
 import { io as ioClient, type Socket } from "socket.io-client";
 import { WebSocket } from "ws";
-import { GatewayEmitter } from "../adapter/emitter.js";
+import { GatewayEmitter } from "../adapter/emitter/index.js";
 
 export type ClientKind = "socketio" | "ws";
 
@@ -29,13 +29,20 @@ const CONNECT_TIMEOUT = 20_000;
 
 /** 127.0.x.y, one per client up to 62,500: each simulated client has its own address. */
 function address(n: number): string {
-  return `127.0.${1 + Math.floor(n / 250) % 250}.${1 + (n % 250)}`;
+  return `127.0.${1 + (Math.floor(n / 250) % 250)}.${1 + (n % 250)}`;
 }
 
 function connectSocketIo(url: string, n: number, transports: ("polling" | "websocket")[]): Promise<BenchClient> {
   const localAddress = address(n);
   const agent = new Agent({ keepAlive: true, localAddress });
-  const socket: Socket = ioClient(url, { transports, forceNew: true, reconnection: false, agent: agent as unknown as string, localAddress, timeout: CONNECT_TIMEOUT } as Parameters<typeof ioClient>[1]);
+  const socket: Socket = ioClient(url, {
+    transports,
+    forceNew: true,
+    reconnection: false,
+    agent: agent as unknown as string,
+    localAddress,
+    timeout: CONNECT_TIMEOUT,
+  } as Parameters<typeof ioClient>[1]);
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error("no hello")), CONNECT_TIMEOUT);
     socket.once("connect_error", (error) => (clearTimeout(timer), reject(error)));
@@ -58,7 +65,8 @@ function connectWs(url: string, n: number): Promise<BenchClient> {
     const timer = setTimeout(() => reject(new Error("no hello")), CONNECT_TIMEOUT);
     socket.once("error", (error) => (clearTimeout(timer), reject(error)));
     socket.on("message", (raw) => {
-      const [event, arg] = JSON.parse(raw.toString()) as [string, unknown];
+      // binaryType is the default "nodebuffer": every message arrives as one Buffer.
+      const [event, arg] = JSON.parse((raw as Buffer).toString()) as [string, unknown];
       if (event === "hello") {
         clearTimeout(timer);
         resolve({
@@ -77,7 +85,12 @@ function connect(task: { url: string; kind: ClientKind }, n: number, transports:
 }
 
 /** Connects `count` clients, `concurrency` at a time; failures are counted, not retried. */
-async function connectMany(task: { url: string; kind: ClientKind }, count: number, concurrency: number, transports?: ("polling" | "websocket")[]): Promise<{ clients: BenchClient[]; failed: number }> {
+async function connectMany(
+  task: { url: string; kind: ClientKind },
+  count: number,
+  concurrency: number,
+  transports?: ("polling" | "websocket")[],
+): Promise<{ clients: BenchClient[]; failed: number }> {
   const clients: BenchClient[] = [];
   let failed = 0;
   let next = 0;
@@ -99,7 +112,7 @@ async function connectMany(task: { url: string; kind: ClientKind }, count: numbe
 const now = (): number => performance.timeOrigin + performance.now();
 
 function percentile(sorted: number[], p: number): number {
-  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
 type Report = (message: Record<string, unknown>) => void;
@@ -152,7 +165,7 @@ async function run(task: Task, report: Report, waitForGo: Wait): Promise<Record<
         });
       }
       const started = now();
-      clients[0]!.emit("flood", task.messages);
+      clients[0].emit("flood", task.messages);
       // Bounded: every delivery, or 3 s without one (the rest is loss), or 60 s in all.
       const quiet = setInterval(() => {
         if (now() - Math.max(last, started) > 3000 || now() - started > 60_000) done();
@@ -167,7 +180,7 @@ async function run(task: Task, report: Report, waitForGo: Wait): Promise<Record<
       const { clients, failed } = await connectMany(task, task.clients, 100);
       const sink: { latencies: number[] } = { latencies: [] };
       for (const client of clients) client.on("stamp", (sentAt) => sink.latencies.push(now() - (sentAt as number)));
-      const inBand = await measureLatency(sink, clients.length, task.rate, task.duration, () => clients[0]!.emit("stamp"));
+      const inBand = await measureLatency(sink, clients.length, task.rate, task.duration, () => clients[0].emit("stamp"));
       let fromEmitter: Record<string, number> = {};
       if (task.redisUrl) {
         const emitter = new GatewayEmitter({ redis: task.redisUrl });
@@ -186,7 +199,13 @@ async function run(task: Task, report: Report, waitForGo: Wait): Promise<Record<
  * measured), then waits a moment for stragglers; latency = receipt − the server's (or the
  * emitter's) clock at the emit.
  */
-async function measureLatency(sink: { latencies: number[] }, clients: number, rate: number, duration: number, send: () => void): Promise<{ samples: number; expected: number; p50: number; p99: number }> {
+async function measureLatency(
+  sink: { latencies: number[] },
+  clients: number,
+  rate: number,
+  duration: number,
+  send: () => void,
+): Promise<{ samples: number; expected: number; p50: number; p99: number }> {
   const latencies: number[] = (sink.latencies = []);
   const sends = Math.round((duration / 1000) * rate);
   for (let i = 0; i < sends; i++) {

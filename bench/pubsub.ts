@@ -15,7 +15,7 @@
 import { cpus, totalmem } from "node:os";
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { GatewayEmitter } from "../adapter/emitter.js";
+import { GatewayEmitter } from "../adapter/emitter/index.js";
 import { clientsPerWorker, request, type TestClient } from "../test/helpers/clients.js";
 import { GatewayProcess } from "../test/helpers/gateway-process.js";
 import { RedisClusterSet } from "../test/helpers/redis-cluster.js";
@@ -67,7 +67,18 @@ const redisCpu = (set: RedisClusterSet) => set.pids().reduce((sum, pid) => sum +
 
 async function runOnce(set: RedisClusterSet, layout: Layout, mode: Mode, round: number): Promise<Run> {
   const url = set.url(`?pubsub=${mode}`);
-  const gateway = await GatewayProcess.start(["--workers", "2", "--redis", url, "--app", `${root}bench/app.mjs`, "--rate-limit", "0", "--max-conns-per-ip", "0"]);
+  const gateway = await GatewayProcess.start([
+    "--workers",
+    "2",
+    "--redis",
+    url,
+    "--app",
+    `${root}bench/app.mjs`,
+    "--rate-limit",
+    "0",
+    "--max-conns-per-ip",
+    "0",
+  ]);
   const emitter = new GatewayEmitter({ redis: url, timeout: 10_000 });
   let clients: TestClient[] = [];
   try {
@@ -123,7 +134,7 @@ async function runOnce(set: RedisClusterSet, layout: Layout, mode: Mode, round: 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 const FIGURES: { key: keyof Run; label: string; digits: number }[] = [
@@ -136,10 +147,7 @@ const FIGURES: { key: keyof Run; label: string; digits: number }[] = [
 
 function table(runs: Run[]): string[] {
   const of = (mode: Mode, key: keyof Run) => runs.filter((run) => run.mode === mode).map((run) => run[key] as number);
-  const lines = [
-    `| figure | plain (PUBLISH) | sharded (SPUBLISH) | sharded / plain | spread plain · sharded (min–max) |`,
-    "|---|---|---|---|---|",
-  ];
+  const lines = [`| figure | plain (PUBLISH) | sharded (SPUBLISH) | sharded / plain | spread plain · sharded (min–max) |`, "|---|---|---|---|---|"];
   for (const { key, label, digits } of FIGURES) {
     const plain = of("plain", key);
     const sharded = of("sharded", key);
@@ -195,7 +203,10 @@ async function main(): Promise<void> {
   const text = report(runs, ((Date.now() - started) / 60_000).toFixed(1));
   const suffix = quick ? ".quick" : "";
   writeFileSync(`${here}RESULTS.pubsub${suffix}.md`, text);
-  writeFileSync(`${here}results.pubsub${suffix}.json`, JSON.stringify({ date: new Date().toISOString(), cpu: cpus()[0]?.model, cores: cpus().length, node: process.version, quick, runs }, null, 2));
+  writeFileSync(
+    `${here}results.pubsub${suffix}.json`,
+    JSON.stringify({ date: new Date().toISOString(), cpu: cpus()[0]?.model, cores: cpus().length, node: process.version, quick, runs }, null, 2),
+  );
   process.stdout.write(`${text}\nwritten to bench/RESULTS.pubsub${suffix}.md\n`);
 }
 

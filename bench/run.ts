@@ -17,7 +17,10 @@ import { REFERENCE, RunningSystem, SYSTEMS, cpuSeconds, rssBytes, type SystemSpe
 const quick = process.argv.includes("--quick");
 const only = process.argv.find((arg) => arg.startsWith("--only="))?.slice(7);
 /** `--systems=gateway,recipe`: only the systems whose names contain one of these words. */
-const systemFilter = process.argv.find((arg) => arg.startsWith("--systems="))?.slice(10).split(",");
+const systemFilter = process.argv
+  .find((arg) => arg.startsWith("--systems="))
+  ?.slice(10)
+  .split(",");
 const ROUNDS = quick ? 1 : 3;
 /** The promised bounds (10 min full, 90 s quick), less a margin: past this no new run starts. */
 const BUDGET_MS = quick ? 80_000 : 570_000;
@@ -47,22 +50,34 @@ const SCENARIOS: Scenario[] = [
   {
     id: "connect-default",
     title: `Connect storm, default transport (polling, then upgrade): ${size(2000, 300)} clients, 100 at a time`,
-    figure: "perSecond", unit: "connections/s", higherIsBetter: true, extras: ["failed"],
-    operations: (r) => r.connected!, systems: socketIoOnly,
+    figure: "perSecond",
+    unit: "connections/s",
+    higherIsBetter: true,
+    extras: ["failed"],
+    operations: (r) => r.connected,
+    systems: socketIoOnly,
     task: (url, spec) => ({ scenario: "connect", url, kind: spec.kind, count: size(2000, 300), concurrency: 100, transports: ["polling", "websocket"] }),
   },
   {
     id: "connect-websocket",
     title: `Connect storm, WebSocket only: ${size(2000, 300)} clients, 100 at a time`,
-    figure: "perSecond", unit: "connections/s", higherIsBetter: true, extras: ["failed"],
-    operations: (r) => r.connected!, systems: () => true,
+    figure: "perSecond",
+    unit: "connections/s",
+    higherIsBetter: true,
+    extras: ["failed"],
+    operations: (r) => r.connected,
+    systems: () => true,
     task: (url, spec) => ({ scenario: "connect", url, kind: spec.kind, count: size(2000, 300), concurrency: 100, transports: ["websocket"] }),
   },
   {
     id: "polling",
     title: `Long-polling throughput: ${size(200, 50)} polling-only clients doing chat round trips for ${size(3, 2)} s`,
-    figure: "perSecond", unit: "round trips/s", higherIsBetter: true, extras: ["failed"],
-    operations: (r) => r.roundTrips!, systems: socketIoOnly,
+    figure: "perSecond",
+    unit: "round trips/s",
+    higherIsBetter: true,
+    extras: ["failed"],
+    operations: (r) => r.roundTrips,
+    systems: socketIoOnly,
     task: (url, spec) => ({ scenario: "polling", url, kind: spec.kind, clients: size(200, 50), duration: size(3000, 2000) }),
   },
   ...[
@@ -71,17 +86,34 @@ const SCENARIOS: Scenario[] = [
   ].map(({ clients, messages }, index): Scenario => ({
     id: `fanout-${clients}`,
     title: `Fan-out: ${clients} WebSocket clients, ${messages} broadcasts to all at full speed${index === 1 ? "; memory with all connected and idle" : ""}`,
-    figure: "perSecond", unit: "deliveries/s", higherIsBetter: true, extras: ["lost", "failed"],
-    operations: (r) => r.received!, systems: () => true, measureMemory: index === 1,
+    figure: "perSecond",
+    unit: "deliveries/s",
+    higherIsBetter: true,
+    extras: ["lost", "failed"],
+    operations: (r) => r.received,
+    systems: () => true,
+    measureMemory: index === 1,
     task: (url, spec) => ({ scenario: "fanout", url, kind: spec.kind, clients, messages }),
   })),
   {
     id: "latency",
     title: `Latency: 10 broadcasts/s to ${size(1000, 200)} WebSocket clients for ${size(3, 2)} s, from the server's emit to receipt`,
-    figure: "p99", unit: "ms (p99)", higherIsBetter: false, extras: ["p50", "emitterP50", "emitterP99"],
-    operations: (r) => r.samples!, systems: () => true,
+    figure: "p99",
+    unit: "ms (p99)",
+    higherIsBetter: false,
+    extras: ["p50", "emitterP50", "emitterP99"],
+    operations: (r) => r.samples,
+    systems: () => true,
     // Redis systems also run the same from an outside emitter (sio-gateway/emitter), on the same clients.
-    task: (url, spec, redisUrl) => ({ scenario: "latency", url, kind: spec.kind, clients: size(1000, 200), rate: 10, duration: size(3000, 2000), redisUrl: spec.redis ? redisUrl : undefined }),
+    task: (url, spec, redisUrl) => ({
+      scenario: "latency",
+      url,
+      kind: spec.kind,
+      clients: size(1000, 200),
+      rate: 10,
+      duration: size(3000, 2000),
+      redisUrl: spec.redis ? redisUrl : undefined,
+    }),
   },
 ];
 
@@ -133,11 +165,10 @@ async function runOnce(scenario: Scenario, spec: SystemSpec, round: number, redi
   }
 }
 
-
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 function fmt(value: number, digits = 0): string {
@@ -145,13 +176,19 @@ function fmt(value: number, digits = 0): string {
   return value.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 }
 
-const EXTRA_LABELS: Record<string, string> = { failed: "failed clients", lost: "lost deliveries", p50: "p50 ms", emitterP50: "outside emitter p50 ms", emitterP99: "outside emitter p99 ms" };
+const EXTRA_LABELS: Record<string, string> = {
+  failed: "failed clients",
+  lost: "lost deliveries",
+  p50: "p50 ms",
+  emitterP50: "outside emitter p50 ms",
+  emitterP99: "outside emitter p99 ms",
+};
 
 function table(scenario: Scenario, runs: Run[]): string {
   const bySystem = new Map<string, Run[]>();
   for (const run of runs) bySystem.set(run.system, [...(bySystem.get(run.system) ?? []), run]);
   const reference = bySystem.get(REFERENCE);
-  const referenceMedian = reference ? median(reference.map((run) => run.result[scenario.figure]!)) : NaN;
+  const referenceMedian = reference ? median(reference.map((run) => run.result[scenario.figure])) : NaN;
   const digits = scenario.higherIsBetter ? 0 : 2;
   const lines = [
     `### ${scenario.title}`,
@@ -160,7 +197,7 @@ function table(scenario: Scenario, runs: Run[]): string {
     `|---|---|---|---|---|${scenario.extras.map(() => "---|").join("")}${scenario.measureMemory ? "---|" : ""}`,
   ];
   for (const [system, systemRuns] of bySystem) {
-    const values = systemRuns.map((run) => run.result[scenario.figure]!);
+    const values = systemRuns.map((run) => run.result[scenario.figure]);
     const value = median(values);
     const ratio = scenario.higherIsBetter ? value / referenceMedian : referenceMedian / value;
     const extras = scenario.extras.map((extra) => fmt(median(systemRuns.map((run) => run.result[extra] ?? NaN)), /p\d\d|P\d\d/.test(extra) ? 2 : 0));
@@ -207,13 +244,22 @@ async function main(): Promise<void> {
     "Clients come from distinct 127.0.x.y addresses with keep-alive agents, like browsers.",
     ...(skipped > 0 ? ["", `**Time budget reached: ${skipped} scenario round(s) were not run.**`] : []),
     "",
-    ...SCENARIOS.filter((scenario) => runs.some((run) => run.scenario === scenario.id)).map((scenario) => `${table(scenario, runs.filter((run) => run.scenario === scenario.id))}\n`),
+    ...SCENARIOS.filter((scenario) => runs.some((run) => run.scenario === scenario.id)).map(
+      (scenario) =>
+        `${table(
+          scenario,
+          runs.filter((run) => run.scenario === scenario.id),
+        )}\n`,
+    ),
   ].join("\n");
   // A partial run (--only, --systems) never overwrites the full results.
   const partial = only !== undefined || systemFilter !== undefined;
   const outName = partial ? "RESULTS.partial.md" : quick ? "RESULTS.quick.md" : "RESULTS.md";
   writeFileSync(`${here}${outName}`, report);
-  writeFileSync(`${here}${partial ? "results.partial.json" : quick ? "results.quick.json" : "results.json"}`, JSON.stringify({ date: new Date().toISOString(), cpu, cores: cpus().length, node: process.version, quick, runs }, null, 2));
+  writeFileSync(
+    `${here}${partial ? "results.partial.json" : quick ? "results.quick.json" : "results.json"}`,
+    JSON.stringify({ date: new Date().toISOString(), cpu, cores: cpus().length, node: process.version, quick, runs }, null, 2),
+  );
   process.stdout.write(`${report}\nwritten to bench/${outName}\n`);
 }
 

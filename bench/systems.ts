@@ -21,13 +21,49 @@ export const SYSTEMS: readonly SystemSpec[] = [
     name: "sio-gateway (redis)",
     kind: "socketio",
     redis: true,
-    command: (port, redisUrl) => [`${root}dist/cli.js`, "start", "--host", "127.0.0.1", "--port", String(port), "--workers", "2", "--redis", redisUrl, "--app", `${root}bench/app.mjs`, "--rate-limit", "0", "--max-conns-per-ip", "0", "--log-level", "warn"],
+    command: (port, redisUrl) => [
+      `${root}dist/cli/main.js`,
+      "start",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--workers",
+      "2",
+      "--redis",
+      redisUrl,
+      "--app",
+      `${root}bench/app.mjs`,
+      "--rate-limit",
+      "0",
+      "--max-conns-per-ip",
+      "0",
+      "--log-level",
+      "warn",
+    ],
   },
   {
     name: "sio-gateway (single machine)",
     kind: "socketio",
     redis: false,
-    command: (port) => [`${root}dist/cli.js`, "start", "--host", "127.0.0.1", "--port", String(port), "--workers", "2", "--app", `${root}bench/app.mjs`, "--rate-limit", "0", "--max-conns-per-ip", "0", "--log-level", "warn"],
+    command: (port) => [
+      `${root}dist/cli/main.js`,
+      "start",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--workers",
+      "2",
+      "--app",
+      `${root}bench/app.mjs`,
+      "--rate-limit",
+      "0",
+      "--max-conns-per-ip",
+      "0",
+      "--log-level",
+      "warn",
+    ],
   },
   { name: "standard recipe (sticky + redis)", kind: "socketio", redis: true, command: () => [...tsx, `${root}bench/servers/sticky-recipe.ts`] },
   { name: "one socket.io process", kind: "socketio", redis: false, command: () => [...tsx, `${root}bench/servers/single-process.ts`] },
@@ -38,7 +74,11 @@ export const REFERENCE = "standard recipe (sticky + redis)";
 
 /** A started system: its process, its port, and how to stop it. */
 export class RunningSystem {
-  private constructor(readonly spec: SystemSpec, readonly child: ChildProcess, readonly port: number) {}
+  private constructor(
+    readonly spec: SystemSpec,
+    readonly child: ChildProcess,
+    readonly port: number,
+  ) {}
 
   static start(spec: SystemSpec, port: number, redisUrl: string): Promise<RunningSystem> {
     const child = spawn(process.execPath, spec.command(port, redisUrl), {
@@ -46,10 +86,10 @@ export class RunningSystem {
       stdio: ["ignore", "pipe", "pipe"],
     });
     let output = "";
-    child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${spec.name} not ready in 30 s: ${output}`)), 30_000);
-      child.stdout!.on("data", (chunk: Buffer) => {
+      child.stdout.on("data", (chunk: Buffer) => {
         output += chunk.toString();
         if (/^ready: /m.test(output)) {
           clearTimeout(timer);
@@ -84,7 +124,6 @@ function killQuietly(pid: number): void {
   }
 }
 
-
 /** A process and all its descendants, from /proc. */
 export function processTree(pid: number): number[] {
   const pids = [pid];
@@ -106,7 +145,7 @@ export function cpuSeconds(pid: number): number {
   let ticks = 0;
   for (const p of processTree(pid)) {
     try {
-      const fields = readFileSync(`/proc/${p}/stat`, "utf8").split(") ")[1]!.split(" ");
+      const fields = readFileSync(`/proc/${p}/stat`, "utf8").split(") ")[1].split(" ");
       ticks += Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat)
     } catch {
       // exited meanwhile

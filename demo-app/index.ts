@@ -1,7 +1,7 @@
 import express from "express";
 import { fileURLToPath } from "node:url";
 import type { Server, Socket } from "socket.io";
-import type { GatewayAppContext } from "../gateway/app-module.js";
+import type { GatewayAppContext } from "../gateway/worker/app-module.js";
 import { displayName, roomError, textError } from "./validation.js";
 
 /**
@@ -81,7 +81,11 @@ export default function demoApp({ io, app, worker, logger }: GatewayAppContext):
     });
 
     socket.on("chat", (message: unknown, ack: unknown) => {
-      const { room, text, name: chosenName } = (typeof message === "object" && message !== null ? message : {}) as { room?: unknown; text?: unknown; name?: unknown };
+      const {
+        room,
+        text,
+        name: chosenName,
+      } = (typeof message === "object" && message !== null ? message : {}) as { room?: unknown; text?: unknown; name?: unknown };
       const error = roomError(room) ?? textError(text);
       if (error) return reply(ack, { ok: false, error });
       // The room plus the sender's own room: the sender gets its message even before it joined.

@@ -68,13 +68,25 @@ export function evaluateHost(readings: HostReadings, connections: number): Check
     {
       setting: "net.ipv4.ip_local_port_range",
       now: readings.localPortRange ? `${readings.localPortRange[0]} ${readings.localPortRange[1]} (${ports} ports)` : "unknown",
-      needed: connections > MAX_PORTS_PER_DESTINATION ? `>= ${portsNeeded} ports and ${Math.ceil(connections / MAX_PORTS_PER_DESTINATION)} node destinations` : `>= ${portsNeeded} ports`,
+      needed:
+        connections > MAX_PORTS_PER_DESTINATION
+          ? `>= ${portsNeeded} ports and ${Math.ceil(connections / MAX_PORTS_PER_DESTINATION)} node destinations`
+          : `>= ${portsNeeded} ports`,
       ok: ports !== undefined && ports >= portsNeeded && connections <= MAX_PORTS_PER_DESTINATION,
-      howToSet: connections > MAX_PORTS_PER_DESTINATION ? 'sysctl -w net.ipv4.ip_local_port_range="1024 65535", and list each node several times on different ports (--worker-port-base)' : 'sysctl -w net.ipv4.ip_local_port_range="1024 65535"',
+      howToSet:
+        connections > MAX_PORTS_PER_DESTINATION
+          ? 'sysctl -w net.ipv4.ip_local_port_range="1024 65535", and list each node several times on different ports (--worker-port-base)'
+          : 'sysctl -w net.ipv4.ip_local_port_range="1024 65535"',
     },
   ];
   if (readings.conntrackMax === undefined) {
-    checks.push({ setting: "net.netfilter.nf_conntrack_max", now: "module not loaded", needed: "no limit while not loaded", ok: true, howToSet: "nothing to do (if a firewall loads it later, run the doctor again)" });
+    checks.push({
+      setting: "net.netfilter.nf_conntrack_max",
+      now: "module not loaded",
+      needed: "no limit while not loaded",
+      ok: true,
+      howToSet: "nothing to do (if a firewall loads it later, run the doctor again)",
+    });
   } else {
     checks.push(
       {
@@ -98,9 +110,12 @@ export function evaluateHost(readings: HostReadings, connections: number): Check
 
 /** The checks as an aligned text table. */
 export function formatChecks(checks: Check[], connections: number): string {
-  const rows = [["setting", "now", "needed", "", "how to set it"], ...checks.map((check) => [check.setting, check.now, check.needed, check.ok ? "ok" : "LOW", check.howToSet])];
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  const lines = rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join("  "));
+  const rows = [
+    ["setting", "now", "needed", "", "how to set it"],
+    ...checks.map((check) => [check.setting, check.now, check.needed, check.ok ? "ok" : "LOW", check.howToSet]),
+  ];
+  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
+  const lines = rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]))).join("  "));
   const low = checks.filter((check) => !check.ok).length;
   return `host limits for ${connections} concurrent connections\n\n${lines.join("\n")}\n\n${low === 0 ? "all sufficient" : `${low} setting(s) too low`}\n`;
 }

@@ -33,7 +33,9 @@ function readNumber(path: string): number | undefined {
 /** The soft "Max open files" of this process, from /proc/self/limits ("unlimited" counts as infinite). */
 function openFilesLimit(): number | undefined {
   try {
-    const line = readFileSync("/proc/self/limits", "utf8").split("\n").find((l) => l.startsWith("Max open files"));
+    const line = readFileSync("/proc/self/limits", "utf8")
+      .split("\n")
+      .find((l) => l.startsWith("Max open files"));
     const soft = line?.slice("Max open files".length).trim().split(/\s+/)[0];
     return soft === "unlimited" ? Infinity : soft === undefined ? undefined : Number(soft);
   } catch {

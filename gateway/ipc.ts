@@ -11,8 +11,19 @@ export interface ConnectionMessage {
   type: "connection";
   /** Every byte the primary read from the socket, unchanged. */
   bytes: Uint8Array;
-  /** The client IP, when the primary counts connections per IP (--max-conns-per-ip): the worker reports the close. */
-  ip?: string;
+  /** The client IP the primary routed by (becomes `socket.handshake.address`). */
+  ip: string;
+  /** True when the primary counts connections per IP (--max-conns-per-ip): the worker reports the close. */
+  reportClose: boolean;
+}
+
+/** Primary → worker, first message after fork: the options in force and the worker's slot (secrets never travel in the environment). */
+export interface ConfigureMessage {
+  source: typeof IPC_SOURCE;
+  type: "configure";
+  /** The primary's resolved options; the worker validates them again on receipt. */
+  options: Record<string, unknown>;
+  slot: number;
 }
 
 /** Primary → worker: stop accepting, close Socket.IO and the adapter, then exit 0. */
@@ -29,6 +40,22 @@ export interface MetricsResponseMessage {
   /** Prometheus text, or undefined with `error` set. */
   text?: string;
   error?: string;
+}
+
+/** Worker → primary, first message: the worker listens for messages now; send it its configuration. */
+export interface ConfigureRequestMessage {
+  source: typeof IPC_SOURCE;
+  type: "configure-request";
+}
+
+/** Worker → primary: the worker cannot start (the app module is unusable or its set-up threw, a bad option); it exits next. */
+export interface StartFailedMessage {
+  source: typeof IPC_SOURCE;
+  type: "start-failed";
+  /** True for a configuration error (a bad app module or option): nothing will start until it is fixed. */
+  configuration: boolean;
+  /** One line naming the cause. */
+  message: string;
 }
 
 /** Worker → primary: the worker listens and its adapter is connected (sent once). */
@@ -51,8 +78,8 @@ export interface MetricsRequestMessage {
   id: number;
 }
 
-export type PrimaryToWorker = ConnectionMessage | DrainMessage | MetricsResponseMessage;
-export type WorkerToPrimary = ReadyMessage | ConnectionClosedMessage | MetricsRequestMessage;
+export type PrimaryToWorker = ConfigureMessage | ConnectionMessage | DrainMessage | MetricsResponseMessage;
+export type WorkerToPrimary = ConfigureRequestMessage | StartFailedMessage | ReadyMessage | ConnectionClosedMessage | MetricsRequestMessage;
 
 type Payload<M> = M extends unknown ? Omit<M, "source"> : never;
 
@@ -61,20 +88,35 @@ export function ipcMessage<M extends PrimaryToWorker | WorkerToPrimary>(payload:
   return { source: IPC_SOURCE, ...payload } as M;
 }
 
-function isOurs(message: unknown): message is { source: string; type: string } & Record<string, unknown> {
+/** An object tagged with our source, its fields still unchecked. */
+type Tagged = { source: typeof IPC_SOURCE; type?: unknown } & Record<string, unknown>;
+
+function isOurs(message: unknown): message is Tagged {
   return typeof message === "object" && message !== null && (message as { source?: unknown }).source === IPC_SOURCE;
 }
 
-/** The message as a WorkerToPrimary, or undefined when it is someone else's or malformed. */
+const isId = (value: unknown): value is number => typeof value === "number" && Number.isSafeInteger(value);
+const isOptionalString = (value: unknown): value is string | undefined => value === undefined || typeof value === "string";
+
+/**
+ * The message as a WorkerToPrimary, or undefined when it is someone else's or malformed. Each
+ * guard builds a fresh object from the fields it checked, so nothing unchecked passes on.
+ */
 export function asWorkerMessage(message: unknown): WorkerToPrimary | undefined {
   if (!isOurs(message)) return undefined;
   switch (message.type) {
+    case "configure-request":
+      return { source: IPC_SOURCE, type: "configure-request" };
+    case "start-failed":
+      return typeof message.configuration === "boolean" && typeof message.message === "string"
+        ? { source: IPC_SOURCE, type: "start-failed", configuration: message.configuration, message: message.message }
+        : undefined;
     case "ready":
-      return message as unknown as ReadyMessage;
+      return { source: IPC_SOURCE, type: "ready" };
     case "connection-closed":
-      return typeof message.ip === "string" ? (message as unknown as ConnectionClosedMessage) : undefined;
+      return typeof message.ip === "string" ? { source: IPC_SOURCE, type: "connection-closed", ip: message.ip } : undefined;
     case "metrics-request":
-      return typeof message.id === "number" ? (message as unknown as MetricsRequestMessage) : undefined;
+      return isId(message.id) ? { source: IPC_SOURCE, type: "metrics-request", id: message.id } : undefined;
     default:
       return undefined;
   }
@@ -84,12 +126,23 @@ export function asWorkerMessage(message: unknown): WorkerToPrimary | undefined {
 export function asPrimaryMessage(message: unknown): PrimaryToWorker | undefined {
   if (!isOurs(message)) return undefined;
   switch (message.type) {
-    case "connection":
-      return message.bytes instanceof Uint8Array && (message.ip === undefined || typeof message.ip === "string") ? (message as unknown as ConnectionMessage) : undefined;
+    case "configure": {
+      const { options, slot } = message;
+      const valid = typeof options === "object" && options !== null && !Array.isArray(options) && isId(slot) && slot >= 0;
+      return valid ? { source: IPC_SOURCE, type: "configure", options: options as Record<string, unknown>, slot } : undefined;
+    }
+    case "connection": {
+      const { bytes, ip, reportClose } = message;
+      if (!(bytes instanceof Uint8Array) || typeof ip !== "string" || typeof reportClose !== "boolean") return undefined;
+      return { source: IPC_SOURCE, type: "connection", bytes, ip, reportClose };
+    }
     case "drain":
-      return message as unknown as DrainMessage;
-    case "metrics-response":
-      return typeof message.id === "number" ? (message as unknown as MetricsResponseMessage) : undefined;
+      return { source: IPC_SOURCE, type: "drain" };
+    case "metrics-response": {
+      const { id, text, error } = message;
+      if (!isId(id) || !isOptionalString(text) || !isOptionalString(error)) return undefined;
+      return { source: IPC_SOURCE, type: "metrics-response", id, ...(text === undefined ? {} : { text }), ...(error === undefined ? {} : { error }) };
+    }
     default:
       return undefined;
   }

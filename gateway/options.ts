@@ -1,8 +1,9 @@
 import { existsSync } from "node:fs";
 import { isIP } from "node:net";
 import { availableParallelism } from "node:os";
+import { fileURLToPath } from "node:url";
 import { parseRedisTarget } from "../adapter/redis-url.js";
-import { invalidOption } from "./errors.js";
+import { invalidOption } from "../common/errors.js";
 
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 const LOG_LEVELS: readonly LogLevel[] = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
@@ -90,13 +91,11 @@ function nonEmptyString(expected: string) {
 /** A comma-separated string or an array of strings, each checked by `check`. */
 function list(expected: string, check: (item: string) => boolean) {
   return (raw: unknown, name: string): string[] => {
-    const items = typeof raw === "string" ? raw.split(",") : raw;
+    const items: unknown = typeof raw === "string" ? raw.split(",") : raw;
     if (!Array.isArray(items)) throw invalidOption(name, expected, raw);
-    const trimmed = items.map((item) => (typeof item === "string" ? item.trim() : item)).filter((item) => item !== "");
-    for (const item of trimmed) {
-      if (typeof item !== "string" || !check(item)) throw invalidOption(name, expected, raw);
-    }
-    return trimmed as string[];
+    const trimmed = (items as unknown[]).map((item) => (typeof item === "string" ? item.trim() : item)).filter((item) => item !== "");
+    if (!trimmed.every((item): item is string => typeof item === "string" && check(item))) throw invalidOption(name, expected, raw);
+    return trimmed;
   };
 }
 
@@ -139,7 +138,7 @@ function nonNegativeNumber(raw: unknown, name: string): number {
 
 function metricsSetting(raw: unknown, name: string): MetricsSetting {
   if (raw === "on" || raw === "off") return raw;
-  return integer(1, 65535, 'on, off, or a port number from 1 to 65535')(raw, name);
+  return integer(1, 65535, "on, off, or a port number from 1 to 65535")(raw, name);
 }
 
 function adminCredentials(raw: unknown, name: string): string {
@@ -185,6 +184,9 @@ export const OPTION_SPECS: Readonly<Record<OptionName, OptionSpec>> = {
   cookie: { flag: "cookie", env: "COOKIE", parse: cookieName },
 };
 
+/** Environment variables whose values are secrets (tokens, passwords, URLs with credentials): kept out of workers' environments. */
+export const SECRET_ENV_VARS: readonly string[] = [OPTION_SPECS.emitToken.env, OPTION_SPECS.adminUi.env, OPTION_SPECS.redis.env];
+
 /** The defaults, in one place. `workers` and `app` depend on the machine and the install, so they are computed. */
 export function defaultOptions(): ResolvedOptions {
   return {
@@ -192,7 +194,7 @@ export function defaultOptions(): ResolvedOptions {
     host: "0.0.0.0",
     workers: availableParallelism(),
     redis: undefined,
-    app: new URL("../demo-app/index.js", import.meta.url).pathname,
+    app: fileURLToPath(new URL("../demo-app/index.js", import.meta.url)),
     trustProxy: [],
     workerPortBase: undefined,
     emitToken: undefined,
@@ -225,7 +227,11 @@ export function resolveOptions(input: Record<string, unknown> = {}): ResolvedOpt
   if (options.workerPortBase !== undefined && options.workerPortBase + options.workers - 1 > 65535) {
     throw invalidOption("worker-port-base", `a port such that port + workers - 1 <= 65535 (workers: ${options.workers})`, String(options.workerPortBase));
   }
-  return Object.freeze({ ...options, trustProxy: Object.freeze([...options.trustProxy]), corsOrigin: Object.freeze([...options.corsOrigin]) }) as ResolvedOptions;
+  return Object.freeze({
+    ...options,
+    trustProxy: Object.freeze([...options.trustProxy]),
+    corsOrigin: Object.freeze([...options.corsOrigin]),
+  }) as ResolvedOptions;
 }
 
 /** Raw option values from environment variables (the CLI lays its flags over these). */

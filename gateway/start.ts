@@ -1,9 +1,9 @@
 import cluster from "node:cluster";
 import type { AdapterKind } from "../adapter/index.js";
-import { GatewayError } from "./errors.js";
+import { GatewayError } from "../common/errors.js";
 import { createLogger } from "./logger.js";
 import { resolveOptions, type GatewayOptions, type ResolvedOptions } from "./options.js";
-import { Primary } from "./primary.js";
+import { Primary } from "./primary/primary.js";
 
 /** A running gateway, as `startGateway()` resolves it. */
 export interface Gateway {

@@ -1,4 +1,4 @@
-import { parseUpstream } from "../edge/upstreams.js";
+import { parseUpstream } from "../common/upstreams.js";
 import { resolveHaproxyOptions, type HaproxyConfigOptions, type ResolvedHaproxyOptions } from "./options.js";
 
 /**
@@ -44,7 +44,13 @@ function sections(options: ResolvedHaproxyOptions): string[] {
     "frontend sio_gateway_in",
     `    bind :${options.listen}`,
     ...(options.stats
-      ? ["    # the stats page, behind credentials", "    stats enable", "    stats uri /haproxy-stats", "    stats refresh 5s", `    stats auth ${options.stats}`]
+      ? [
+          "    # the stats page, behind credentials",
+          "    stats enable",
+          "    stats uri /haproxy-stats",
+          "    stats refresh 5s",
+          `    stats auth ${options.stats}`,
+        ]
       : []),
     "    default_backend sio_gateway_nodes",
     "",
@@ -69,7 +75,9 @@ function fullConfig(options: ResolvedHaproxyOptions): string[] {
   return [
     "# process-wide settings, runnable by any user (haproxy -f FILE, in the foreground)",
     "global",
-    options.maxconn === undefined ? "    # maxconn: derived by HAProxy from ulimit -n (raise it, then set --maxconn; see sio-gateway doctor)" : `    maxconn ${options.maxconn}`,
+    options.maxconn === undefined
+      ? "    # maxconn: derived by HAProxy from ulimit -n (raise it, then set --maxconn; see sio-gateway doctor)"
+      : `    maxconn ${options.maxconn}`,
     "    log stderr format raw local0 warning",
     "",
     ...sections(options),

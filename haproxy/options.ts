@@ -1,5 +1,5 @@
-import { invalidOption } from "../gateway/errors.js";
-import { checkListenPort, checkUpstreams } from "../edge/upstreams.js";
+import { invalidOption } from "../common/errors.js";
+import { checkListenPort, checkUpstreams } from "../common/upstreams.js";
 import { isCookieName } from "../gateway/options.js";
 
 export type HaproxyBalance = "source" | "cookie";
@@ -36,14 +36,20 @@ export function resolveHaproxyOptions(options: HaproxyConfigOptions): ResolvedHa
   const cookieName = options.cookieName ?? "SIO_NODE";
   if (!isCookieName(cookieName)) throw invalidOption("cookie-name", "a cookie name (letters, digits, - _ .)", cookieName);
   if (options.stats !== undefined && !/^[^\s:'"#]+:[^\s'"#]{8,}$/.test(options.stats)) {
-    throw invalidOption("stats", "USER:PASSWORD with a password of at least 8 characters, no spaces, quotes or #", options.stats.includes(":") ? `${options.stats.split(":")[0]}:***` : "***");
+    throw invalidOption(
+      "stats",
+      "USER:PASSWORD with a password of at least 8 characters, no spaces, quotes or #",
+      options.stats.includes(":") ? `${options.stats.split(":")[0]}:***` : "***",
+    );
   }
   const full = options.full ?? false;
   const listen = checkListenPort(options.listen, full);
   const checkInterval = options.checkInterval ?? 2000;
-  if (!Number.isInteger(checkInterval) || checkInterval < 100) throw invalidOption("check-interval", "a duration in ms (integer >= 100)", String(checkInterval));
+  if (!Number.isInteger(checkInterval) || checkInterval < 100)
+    throw invalidOption("check-interval", "a duration in ms (integer >= 100)", String(checkInterval));
   const heartbeat = options.heartbeat ?? 45_000;
   if (!Number.isInteger(heartbeat) || heartbeat <= 0) throw invalidOption("heartbeat", "a duration in ms (integer > 0)", String(heartbeat));
-  if (options.maxconn !== undefined && (!Number.isInteger(options.maxconn) || options.maxconn < 1)) throw invalidOption("maxconn", "a positive integer", String(options.maxconn));
+  if (options.maxconn !== undefined && (!Number.isInteger(options.maxconn) || options.maxconn < 1))
+    throw invalidOption("maxconn", "a positive integer", String(options.maxconn));
   return Object.freeze({ upstreams, listen, balance, cookieName, stats: options.stats, checkInterval, heartbeat, full, maxconn: options.maxconn });
 }

@@ -1,7 +1,7 @@
-import { checkListenPort, checkUpstreams } from "../edge/upstreams.js";
-import { invalidOption } from "../gateway/errors.js";
+import { checkListenPort, checkUpstreams } from "../common/upstreams.js";
+import { invalidOption } from "../common/errors.js";
 
-export { parseUpstream } from "../edge/upstreams.js";
+export { parseUpstream } from "../common/upstreams.js";
 
 export type NginxBalance = "ip_hash" | "hash";
 
@@ -51,8 +51,12 @@ export function resolveNginxOptions(options: NginxConfigOptions): ResolvedNginxO
   if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) {
     throw invalidOption(options.tlsCert === undefined ? "tls-cert" : "tls-key", "to be given together with --tls-cert and --tls-key", "");
   }
-  for (const [name, path] of [["tls-cert", options.tlsCert], ["tls-key", options.tlsKey]] as const) {
-    if (path !== undefined && (path === "" || /[\s;{}'"]/.test(path))) throw invalidOption(name, "a file path without spaces, quotes, braces or semicolons", path);
+  for (const [name, path] of [
+    ["tls-cert", options.tlsCert],
+    ["tls-key", options.tlsKey],
+  ] as const) {
+    if (path !== undefined && (path === "" || /[\s;{}'"]/.test(path)))
+      throw invalidOption(name, "a file path without spaces, quotes, braces or semicolons", path);
   }
   const full = options.full ?? false;
   return Object.freeze({

@@ -17,7 +17,8 @@ function broadcast(data: string): void {
 wss.on("connection", (socket: WebSocket) => {
   socket.send(JSON.stringify(["hello", { worker: 0, pid: process.pid }]));
   socket.on("message", (raw) => {
-    const [event, argument] = JSON.parse(raw.toString()) as [string, number];
+    // binaryType is the default "nodebuffer": every message arrives as one Buffer.
+    const [event, argument] = JSON.parse((raw as Buffer).toString()) as [string, number];
     if (event === "flood") for (let i = 0; i < argument; i++) broadcast(JSON.stringify(["tick", i]));
     else if (event === "stamp") broadcast(JSON.stringify(["stamp", performance.timeOrigin + performance.now()]));
   });

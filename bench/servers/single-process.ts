@@ -8,4 +8,4 @@ const httpServer = createServer();
 const io = new Server(httpServer);
 benchApp({ io, worker: { index: 0, pid: process.pid } });
 httpServer.listen(port, "127.0.0.1", () => process.stdout.write(`ready: http://127.0.0.1:${port}\n`));
-process.on("SIGTERM", () => io.close(() => process.exit(0)));
+process.on("SIGTERM", () => void io.close(() => process.exit(0)));

@@ -36,5 +36,7 @@ if (cluster.isPrimary) {
   const io = new Server(httpServer, { adapter: createAdapter(pubClient, subClient) });
   setupWorker(io);
   benchApp({ io, worker: { index: Number(process.env.WORKER_INDEX), pid: process.pid } });
-  Promise.all([pubClient, subClient].map((client) => (client.status === "ready" ? undefined : new Promise((resolve) => client.once("ready", resolve))))).then(() => process.send!("ready"));
+  void Promise.all(
+    [pubClient, subClient].map((client) => (client.status === "ready" ? Promise.resolve() : new Promise((resolve) => client.once("ready", resolve)))),
+  ).then(() => process.send!("ready"));
 }

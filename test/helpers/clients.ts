@@ -1,6 +1,6 @@
 import { Agent } from "node:http";
 import { io, type Socket } from "socket.io-client";
-import { slotForIp } from "../../gateway/routing.js";
+import { slotForIp } from "../../gateway/primary/routing.js";
 import { waitFor } from "./wait.js";
 
 export interface Hello {
@@ -77,14 +77,20 @@ export async function whenUpgraded(socket: Socket, timeout = 10_000): Promise<vo
  * `perWorker` clients on each of `workers` workers of a gateway reached directly: source
  * addresses are picked by their IP hash, from `loopbackAddress(offset)` on.
  */
-export async function clientsPerWorker(url: string, workers: number, perWorker: number, options: Omit<TestClientOptions, "localAddress"> = {}, offset = 0): Promise<TestClient[]> {
+export async function clientsPerWorker(
+  url: string,
+  workers: number,
+  perWorker: number,
+  options: Omit<TestClientOptions, "localAddress"> = {},
+  offset = 0,
+): Promise<TestClient[]> {
   const clients: TestClient[] = [];
   const counts = new Array<number>(workers).fill(0);
   for (let n = offset; n < offset + 500 && clients.length < workers * perWorker; n++) {
     const localAddress = loopbackAddress(n);
     const slot = slotForIp(localAddress, workers);
-    if (counts[slot]! >= perWorker) continue;
-    counts[slot]!++;
+    if (counts[slot] >= perWorker) continue;
+    counts[slot]++;
     clients.push(await connectClient(url, { ...options, localAddress }));
   }
   return clients;

@@ -11,13 +11,21 @@ export interface RawResponse {
   body: Buffer;
 }
 
-export function httpRequest(port: number, method: string, path: string, options: { localAddress?: string; body?: Buffer | string; headers?: Record<string, string> } = {}): Promise<RawResponse> {
+export function httpRequest(
+  port: number,
+  method: string,
+  path: string,
+  options: { localAddress?: string; body?: Buffer | string; headers?: Record<string, string> } = {},
+): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: "127.0.0.1", port, method, path, localAddress: options.localAddress, agent: false, headers: options.headers, timeout: 10_000 }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (chunk: Buffer) => chunks.push(chunk));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-    });
+    const req = request(
+      { host: "127.0.0.1", port, method, path, localAddress: options.localAddress, agent: false, headers: options.headers, timeout: 10_000 },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (chunk: Buffer) => chunks.push(chunk));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      },
+    );
     req.on("timeout", () => req.destroy(new Error(`${method} ${path}: no response within 10 s`)));
     req.on("error", reject);
     req.end(options.body);
@@ -55,7 +63,11 @@ export async function pollPackets(port: number, sid: string, localAddress: strin
  * under test: a body split from its head, a character split across segments), and resolves
  * with everything the server sent back until it closed or `idle` ms passed after the last byte.
  */
-export function sendInPieces(port: number, pieces: Buffer[], options: { localAddress?: string; gap?: number; responseComplete?: (received: Buffer) => boolean } = {}): Promise<Buffer> {
+export function sendInPieces(
+  port: number,
+  pieces: Buffer[],
+  options: { localAddress?: string; gap?: number; responseComplete?: (received: Buffer) => boolean } = {},
+): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const socket = connect({ host: "127.0.0.1", port, localAddress: options.localAddress, noDelay: true });
     const received: Buffer[] = [];
@@ -69,12 +81,13 @@ export function sendInPieces(port: number, pieces: Buffer[], options: { localAdd
     });
     socket.on("end", done);
     socket.on("error", reject);
-    socket.once("connect", async () => {
+    const writePieces = async (): Promise<void> => {
       for (const [index, piece] of pieces.entries()) {
         if (index > 0) await new Promise((r) => setTimeout(r, options.gap ?? 50));
         socket.write(piece);
       }
-    });
+    };
+    socket.once("connect", () => void writePieces());
   });
 }
 

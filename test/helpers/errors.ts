@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { GatewayError } from "../../gateway/errors.js";
+import { GatewayError } from "../../common/errors.js";
 
 /** The message of the GatewayError (with `code`) that `action` throws; fails the test when it throws none. */
 export function gatewayErrorMessage(action: () => unknown, code = "ERR_INVALID_OPTION"): string {

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
-export const CLI = fileURLToPath(new URL("../../dist/cli.js", import.meta.url));
+export const CLI = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
 
 export interface ExitResult {
   code: number | null;
@@ -40,9 +40,7 @@ export class GatewayProcess {
   private constructor(readonly child: ChildProcess) {
     child.stdout!.on("data", (chunk: Buffer) => (this.stdout += chunk.toString()));
     child.stderr!.on("data", (chunk: Buffer) => (this.stderr += chunk.toString()));
-    this.exited = new Promise((resolve) =>
-      child.once("exit", (code, signal) => resolve({ code, signal, stdout: this.stdout, stderr: this.stderr })),
-    );
+    this.exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal, stdout: this.stdout, stderr: this.stderr })));
   }
 
   static async start(args: string[], env: NodeJS.ProcessEnv = {}, timeout = 20_000): Promise<GatewayProcess> {
@@ -57,11 +55,11 @@ export class GatewayProcess {
         const match = /^ready: http:\/\/[^:]+:(\d+) /m.exec(gateway.stdout);
         if (!match) return;
         clearTimeout(timer);
-        child.stdout!.off("data", onData);
+        child.stdout.off("data", onData);
         gateway.port = Number(match[1]);
         resolve();
       };
-      child.stdout!.on("data", onData);
+      child.stdout.on("data", onData);
       void gateway.exited.then((result) => {
         clearTimeout(timer);
         reject(new Error(`gateway exited (${result.code ?? result.signal}) before ready; stderr:\n${result.stderr}`));
@@ -77,7 +75,11 @@ export class GatewayProcess {
   /** The pids of the primary's children (its workers, including any being replaced), ascending. */
   workerPids(): number[] {
     const pid = this.child.pid!;
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).map(Number).sort((a, b) => a - b);
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8")
+      .trim()
+      .split(/\s+/)
+      .map(Number)
+      .sort((a, b) => a - b);
   }
 
   /** Sends a signal and waits for the exit. */

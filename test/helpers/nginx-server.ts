@@ -16,7 +16,12 @@ export function nginxTest(prefix: string, configFile: string): { code: number | 
 
 /** A real nginx in the foreground, from a generated `--full` config in its own temp prefix. */
 export class NginxServer {
-  private constructor(readonly child: ChildProcess, readonly port: number, readonly prefix: string, private output: { text: string }) {}
+  private constructor(
+    readonly child: ChildProcess,
+    readonly port: number,
+    readonly prefix: string,
+    private output: { text: string },
+  ) {}
 
   static async start(options: Omit<NginxConfigOptions, "full" | "listen">): Promise<NginxServer> {
     const port = await freePort();
@@ -25,17 +30,17 @@ export class NginxServer {
     writeFileSync(configFile, generateNginxConfig({ ...options, full: true, listen: port }));
     const output = { text: "" };
     const child = spawn("nginx", ["-p", prefix, "-c", configFile, "-e", "stderr", "-g", "daemon off;"], { stdio: ["ignore", "pipe", "pipe"] });
-    child.stdout!.on("data", (chunk: Buffer) => (output.text += chunk.toString()));
-    child.stderr!.on("data", (chunk: Buffer) => (output.text += chunk.toString()));
+    child.stdout.on("data", (chunk: Buffer) => (output.text += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (output.text += chunk.toString()));
     const server = new NginxServer(child, port, prefix, output);
     // nginx says nothing when it is up: wait until it answers.
-    await waitUntil(
-      () => {
-        if (child.exitCode !== null) throw new Error(`nginx exited with ${child.exitCode}: ${output.text}`);
-        return httpRequest(port, "GET", "/healthz").then(() => true, () => false);
-      },
-      `nginx answers on port ${port}`,
-    );
+    await waitUntil(() => {
+      if (child.exitCode !== null) throw new Error(`nginx exited with ${child.exitCode}: ${output.text}`);
+      return httpRequest(port, "GET", "/healthz").then(
+        () => true,
+        () => false,
+      );
+    }, `nginx answers on port ${port}`);
     return server;
   }
 

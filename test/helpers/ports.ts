@@ -9,7 +9,8 @@ function listenOn(port: number): Promise<Server | undefined> {
 }
 
 function closeAll(servers: (Server | undefined)[]): Promise<void> {
-  return Promise.all(servers.map((server) => server && new Promise<void>((resolve) => server.close(() => resolve())))).then(() => undefined);
+  const listening = servers.filter((server): server is Server => server !== undefined);
+  return Promise.all(listening.map((server) => new Promise<void>((resolve) => server.close(() => resolve())))).then(() => undefined);
 }
 
 /** A TCP port that was free a moment ago (the OS picks it). */

@@ -21,15 +21,15 @@ export function parsePrometheus(text: string, families = new Map<string, string>
     if (line.trim() === "") continue;
     const type = /^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (\w+)$/.exec(line);
     if (type) {
-      if (!TYPES.has(type[2]!)) throw new Error(`line ${index + 1}: unknown type ${type[2]}`);
-      if (families.has(type[1]!)) throw new Error(`line ${index + 1}: ${type[1]} declared twice`);
-      families.set(type[1]!, type[2]!);
+      if (!TYPES.has(type[2])) throw new Error(`line ${index + 1}: unknown type ${type[2]}`);
+      if (families.has(type[1])) throw new Error(`line ${index + 1}: ${type[1]} declared twice`);
+      families.set(type[1], type[2]);
       continue;
     }
     if (line.startsWith("#")) continue;
     const match = SAMPLE.exec(line);
     if (!match) throw new Error(`line ${index + 1} is not a sample: ${line}`);
-    const name = match[1]!;
+    const name = match[1];
     const family = families.has(name) ? name : name.replace(/_(bucket|sum|count|total|created)$/, "");
     if (!families.has(family)) throw new Error(`line ${index + 1}: ${name} has no TYPE line`);
     const labels: Record<string, string> = {};
@@ -38,7 +38,7 @@ export function parsePrometheus(text: string, families = new Map<string, string>
     while (LABEL.lastIndex < body.length) {
       const label = LABEL.exec(body);
       if (!label) throw new Error(`line ${index + 1}: bad labels {${body}}`);
-      labels[label[1]!] = label[2]!;
+      labels[label[1]] = label[2]!;
     }
     samples.push({ name, labels, value: Number(match[4]) });
   }

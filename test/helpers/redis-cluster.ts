@@ -33,7 +33,12 @@ export class RedisClusterSet {
   /** Each node's command line, to restart it as itself (its cluster-config file remembers who it is). */
   private readonly args = new Map<number, string[]>();
 
-  private constructor(readonly dir: string, readonly ports: number[], private readonly password: string | undefined, readonly certificate: TestCertificate | undefined) {}
+  private constructor(
+    readonly dir: string,
+    readonly ports: number[],
+    private readonly password: string | undefined,
+    readonly certificate: TestCertificate | undefined,
+  ) {}
 
   static async start({ primaries = 3, replicas = false, password, tls = false }: RedisClusterOptions = {}): Promise<RedisClusterSet> {
     const dir = mkdtempSync(join(tmpdir(), "sio-cluster-"));
@@ -77,9 +82,11 @@ export class RedisClusterSet {
   async waitUntilHealthy(known: number, replicas: number, timeout = 20_000): Promise<void> {
     await waitUntil(
       async () => {
-        const answers = await Promise.all([...this.children.keys()].map((port) => this.ask(port, async (node) => [String(await node.cluster("INFO")), await node.info("replication")])));
-        const ok = answers.every((answer) => answer && /cluster_state:ok/.test(answer[0]!) && new RegExp(`cluster_known_nodes:${known}\\b`).test(answer[0]!));
-        const synced = answers.filter((answer) => answer && /role:slave/.test(answer[1]!) && /master_link_status:up/.test(answer[1]!)).length;
+        const answers = await Promise.all(
+          [...this.children.keys()].map((port) => this.ask(port, async (node) => [String(await node.cluster("INFO")), await node.info("replication")])),
+        );
+        const ok = answers.every((answer) => answer && /cluster_state:ok/.test(answer[0]) && new RegExp(`cluster_known_nodes:${known}\\b`).test(answer[0]));
+        const synced = answers.filter((answer) => answer && /role:slave/.test(answer[1]) && /master_link_status:up/.test(answer[1])).length;
         return ok && synced === replicas;
       },
       `the Redis Cluster is ok with ${known} nodes, ${replicas} of them replicas in sync`,
@@ -90,8 +97,8 @@ export class RedisClusterSet {
 
   /** The port of the primary that serves the hash slot of `key` now. */
   async primaryFor(key: string): Promise<number> {
-    const slot = (await this.ask(this.ports[0]!, (node) => node.cluster("KEYSLOT", key))) as number;
-    const slots = await this.ask(this.ports[0]!, (node) => node.cluster("SLOTS"));
+    const slot = (await this.ask(this.ports[0], (node) => node.cluster("KEYSLOT", key))) as number;
+    const slots = await this.ask(this.ports[0], (node) => node.cluster("SLOTS"));
     const primary = slots?.find(([from, to]) => slot >= from && slot <= to)?.[2];
     if (!primary) throw new Error(`no node serves slot ${slot}`);
     return primary[1];

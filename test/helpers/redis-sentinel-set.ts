@@ -27,13 +27,30 @@ export class RedisSentinelSet {
     readonly certificate: TestCertificate | undefined,
   ) {}
 
-  static async start({ masterName = "mymaster", password, tls = false }: { masterName?: string; password?: string; tls?: boolean } = {}): Promise<RedisSentinelSet> {
+  static async start({
+    masterName = "mymaster",
+    password,
+    tls = false,
+  }: { masterName?: string; password?: string; tls?: boolean } = {}): Promise<RedisSentinelSet> {
     const dir = mkdtempSync(join(tmpdir(), "sio-sentinel-"));
-    const set = new RedisSentinelSet(dir, await freePort(), await freePort(), [await freePort(), await freePort(), await freePort()], password, tls ? makeTestCertificate(dir) : undefined);
+    const set = new RedisSentinelSet(
+      dir,
+      await freePort(),
+      await freePort(),
+      [await freePort(), await freePort(), await freePort()],
+      password,
+      tls ? makeTestCertificate(dir) : undefined,
+    );
     try {
       const common = [...EPHEMERAL_REDIS_ARGS, ...(password ? ["--requirepass", password, "--masterauth", password] : [])];
       set.children.set("primary", await startRedisProcess([...set.listenArgs(set.primaryPort), ...common], /Ready to accept connections/));
-      set.children.set("replica", await startRedisProcess([...set.listenArgs(set.replicaPort), ...common, "--replicaof", "127.0.0.1", String(set.primaryPort)], /Ready to accept connections/));
+      set.children.set(
+        "replica",
+        await startRedisProcess(
+          [...set.listenArgs(set.replicaPort), ...common, "--replicaof", "127.0.0.1", String(set.primaryPort)],
+          /Ready to accept connections/,
+        ),
+      );
       for (const [index, port] of set.sentinelPorts.entries()) {
         const file = join(dir, `sentinel-${index}.conf`);
         writeFileSync(
@@ -85,7 +102,7 @@ export class RedisSentinelSet {
 
   /** The address the sentinels report for the master now. */
   async currentPrimaryPort(masterName = "mymaster"): Promise<number> {
-    const sentinel = new Redis(this.sentinelPorts[0]!, "127.0.0.1", this.clientOptions());
+    const sentinel = new Redis(this.sentinelPorts[0], "127.0.0.1", this.clientOptions());
     try {
       const [, port] = (await sentinel.call("SENTINEL", "get-master-addr-by-name", masterName)) as [string, string];
       return Number(port);
@@ -102,6 +119,6 @@ export class RedisSentinelSet {
 /** `["--port", "0", "--tls-port", "7000"]` → `["port 0", "tls-port 7000"]`. */
 function pairs(args: string[]): string[] {
   const lines: string[] = [];
-  for (let i = 0; i < args.length; i += 2) lines.push(`${args[i]!.slice(2)} ${args[i + 1]}`);
+  for (let i = 0; i < args.length; i += 2) lines.push(`${args[i].slice(2)} ${args[i + 1]}`);
   return lines;
 }

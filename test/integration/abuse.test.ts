@@ -11,7 +11,6 @@ import { ECHO_APP } from "../helpers/fixtures.js";
 import { GatewayProcess } from "../helpers/gateway-process.js";
 import { waitFor } from "../helpers/wait.js";
 
-
 describe("bad input and abuse", () => {
   let gateway: GatewayProcess;
   let bystander: TestClient;
@@ -84,7 +83,10 @@ describe("bad input and abuse", () => {
       const echoed: number[] = [];
       for (let i = 0; i < 10; i++) echoed.push(await request<number>(bystander.socket, "echo", i));
       await Promise.all(flood);
-      assert.deepEqual(echoed, Array.from({ length: 10 }, (_, i) => i));
+      assert.deepEqual(
+        echoed,
+        Array.from({ length: 10 }, (_, i) => i),
+      );
       assert.ok(refused >= 400, `only ${refused} of 500 flood events were refused at 20/s`);
       assert.ok(flooder.socket.connected, "rate limiting refuses events, it does not drop the client");
     } finally {
@@ -94,7 +96,8 @@ describe("bad input and abuse", () => {
 
   it("CORS: only --cors-origin origins get Access-Control-Allow-Origin", async () => {
     const allowedOrigin = async (origin: string) =>
-      (await httpRequest(gateway.port, "GET", "/socket.io/?EIO=4&transport=polling", { headers: { Origin: origin }, localAddress: loopbackAddress(96) })).headers["access-control-allow-origin"];
+      (await httpRequest(gateway.port, "GET", "/socket.io/?EIO=4&transport=polling", { headers: { Origin: origin }, localAddress: loopbackAddress(96) }))
+        .headers["access-control-allow-origin"];
     assert.equal(await allowedOrigin("http://good.example"), "http://good.example");
     const evil = { "access-control-allow-origin": await allowedOrigin("http://evil.example") };
     assert.notEqual(evil["access-control-allow-origin"], "http://evil.example");

@@ -8,7 +8,7 @@ import { mkdirSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import type { Browser, Page } from "playwright-core";
-import { slotForIp } from "../../gateway/routing.js";
+import { slotForIp } from "../../gateway/primary/routing.js";
 import { launchChromium } from "../helpers/browser.js";
 import { GatewayProcess } from "../helpers/gateway-process.js";
 import { RedisServer } from "../helpers/redis-server.js";
@@ -69,7 +69,10 @@ describe("demo chat page in Chromium", () => {
     await page.click("#send");
   }
 
-  for (const [label, query] of [["WebSocket", ""], ["long-polling only", "?transport=polling"]] as const) {
+  for (const [label, query] of [
+    ["WebSocket", ""],
+    ["long-polling only", "?transport=polling"],
+  ] as const) {
     it(`two pages chat across workers, member counts follow (second page on ${label})`, async () => {
       const room = `room-${query ? "polling" : "ws"}`;
       const alice = await openPage(0);

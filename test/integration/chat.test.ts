@@ -19,7 +19,6 @@ interface ChatMessage {
   at: number;
 }
 
-
 function nextChat(socket: Socket): Promise<ChatMessage> {
   return waitFor<[ChatMessage]>(socket, "chat").then(([message]) => message);
 }
@@ -47,14 +46,14 @@ for (const mode of ["redis", "cluster"] as const) {
       it("says hello with the worker, and whoami agrees", async () => {
         const workersSeen = new Set(clients.map((client) => client.hello.worker));
         assert.equal(workersSeen.size, workers);
-        const me = await request<{ worker: number; pid: number; id: string; rooms: string[] }>(clients[0]!.socket, "whoami");
-        assert.deepEqual(me, { worker: clients[0]!.hello.worker, pid: clients[0]!.hello.pid, id: clients[0]!.socket.id, rooms: [] });
+        const me = await request<{ worker: number; pid: number; id: string; rooms: string[] }>(clients[0].socket, "whoami");
+        assert.deepEqual(me, { worker: clients[0].hello.worker, pid: clients[0].hello.pid, id: clients[0].socket.id, rooms: [] });
       });
 
       it("join counts members across the cluster; a chat reaches every member on every worker, the sender too, and nobody else", async () => {
         const room = `room-${mode}-${workers}`;
         const members = clients.slice(0, -1);
-        const outsider = clients[clients.length - 1]!;
+        const outsider = clients[clients.length - 1];
         for (const [index, client] of members.entries()) {
           const joined = await request<{ ok: boolean; room: string; members: number }>(client.socket, "join", room);
           assert.deepEqual(joined, { ok: true, room, members: index + 1 });
@@ -62,7 +61,7 @@ for (const mode of ["redis", "cluster"] as const) {
         let outsiderGotIt = false;
         outsider.socket.on("chat", () => (outsiderGotIt = true));
         const arrivals = members.map((client) => nextChat(client.socket));
-        const sender = members[members.length - 1]!;
+        const sender = members[members.length - 1];
         assert.deepEqual(await request(sender.socket, "chat", { room, text: KOREAN_TEXT }), { ok: true });
         for (const message of await Promise.all(arrivals)) {
           assert.equal(message.text, KOREAN_TEXT);
@@ -75,16 +74,16 @@ for (const mode of ["redis", "cluster"] as const) {
         await request(outsider.socket, "whoami");
         assert.equal(outsiderGotIt, false);
 
-        assert.deepEqual(await request(members[0]!.socket, "leave", room), { ok: true, room });
+        assert.deepEqual(await request(members[0].socket, "leave", room), { ok: true, room });
         const rejoined = await request<{ members: number }>(outsider.socket, "join", room);
         assert.equal(rejoined.members, members.length);
       });
 
       it("refuses bad input with ok:false, broadcasts nothing, and keeps the connection", async () => {
         const [client, other] = clients;
-        await request(other!.socket, "join", "valid");
+        await request(other.socket, "join", "valid");
         let leaked = false;
-        other!.socket.on("chat", () => (leaked = true));
+        other.socket.on("chat", () => (leaked = true));
         const bad: [string, unknown][] = [
           ["join", ""],
           ["join", "x".repeat(65)],
@@ -96,13 +95,13 @@ for (const mode of ["redis", "cluster"] as const) {
           ["chat", "not an object"],
         ];
         for (const [event, payload] of bad) {
-          const answer = await request<{ ok: boolean; error: string }>(client!.socket, event, payload);
+          const answer = await request<{ ok: boolean; error: string }>(client.socket, event, payload);
           assert.equal(answer.ok, false, `${event} ${JSON.stringify(payload)}`);
           assert.equal(typeof answer.error, "string");
         }
-        await request(other!.socket, "whoami");
+        await request(other.socket, "whoami");
         assert.equal(leaked, false);
-        assert.ok(client!.socket.connected);
+        assert.ok(client.socket.connected);
       });
     });
   }

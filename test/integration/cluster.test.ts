@@ -9,7 +9,9 @@ import assert from "node:assert/strict";
 import { Emitter as StockEmitter } from "@socket.io/redis-emitter";
 import { Cluster } from "ioredis";
 import { after, before, describe, it } from "node:test";
-import { GatewayEmitter } from "../../adapter/emitter.js";
+import type { ClusterReading } from "../../adapter/cluster-health.js";
+import { GatewayEmitter } from "../../adapter/emitter/index.js";
+import type { RedisTopology } from "../../adapter/types.js";
 import { clientsPerWorker, request, type TestClient } from "../helpers/clients.js";
 import { binaryPayload, ECHO_APP } from "../helpers/fixtures.js";
 import { GatewayProcess, runCli } from "../helpers/gateway-process.js";
@@ -42,9 +44,15 @@ async function roomsOnEveryShard(set: RedisClusterSet): Promise<string[]> {
   return [...byPrimary.values()];
 }
 
-async function readyz(url: string): Promise<{ status: number; body: Record<string, any> }> {
+/** The part of a worker's /readyz body (gateway/worker/http.ts) these tests read: on a Redis Cluster, `redis.cluster` is always there. */
+interface ClusterReadyz {
+  adapterConnected: boolean;
+  redis: RedisTopology & { cluster: ClusterReading };
+}
+
+async function readyz(url: string): Promise<{ status: number; body: ClusterReadyz }> {
   const response = await fetch(`${url}/readyz`);
-  return { status: response.status, body: (await response.json()) as Record<string, any> };
+  return { status: response.status, body: (await response.json()) as ClusterReadyz };
 }
 
 describe("Redis Cluster with sharded pub/sub, two gateway nodes", () => {
@@ -64,10 +72,15 @@ describe("Redis Cluster with sharded pub/sub, two gateway nodes", () => {
     nodeB = await GatewayProcess.start(args);
     emitter = new GatewayEmitter({ redis: set.url(), timeout: 3000 });
     // On each worker of each node one member per room: every room has 4 members, one per gateway process.
-    for (const [node, gateway, offset] of [["A", nodeA, 0], ["B", nodeB, 100]] as const) {
+    for (const [node, gateway, offset] of [
+      ["A", nodeA, 0],
+      ["B", nodeB, 100],
+    ] as const) {
       const clients = await clientsPerWorker(gateway.url, 2, 3, { transports: ["websocket"] }, offset);
       for (const worker of [0, 1]) {
-        clients.filter((client) => client.hello.worker === worker).forEach((client, index) => members.push({ client, inbox: new Inbox(client.socket), node, room: rooms[index]! }));
+        clients
+          .filter((client) => client.hello.worker === worker)
+          .forEach((client, index) => members.push({ client, inbox: new Inbox(client.socket), node, room: rooms[index] }));
       }
     }
   });
@@ -88,11 +101,15 @@ describe("Redis Cluster with sharded pub/sub, two gateway nodes", () => {
     }
     for (const room of rooms) {
       const [sender] = inRoom(room).filter((member) => member.node === "A");
-      await request(sender!.client.socket, "chat", { room, text: `hello ${room}` });
+      await request(sender.client.socket, "chat", { room, text: `hello ${room}` });
       await Promise.all(inRoom(room).map((member) => member.inbox.waitFor("chat")));
     }
     for (const member of members) {
-      assert.deepEqual(member.inbox.of("chat").map(([message]) => (message as { text: string }).text), [`hello ${member.room}`], `${member.node} worker ${member.client.hello.worker}`);
+      assert.deepEqual(
+        member.inbox.of("chat").map(([message]) => (message as { text: string }).text),
+        [`hello ${member.room}`],
+        `${member.node} worker ${member.client.hello.worker}`,
+      );
     }
   });
 
@@ -101,10 +118,10 @@ describe("Redis Cluster with sharded pub/sub, two gateway nodes", () => {
       const before = inRoom(room).map((member) => member.inbox.of("news").length);
       // The room's own channel: its 4 subscribers are the 4 gateway processes with members in it.
       assert.equal(await emitter.to(room).emit("news", room), 4);
-      await Promise.all(inRoom(room).map((member, index) => member.inbox.waitFor("news", before[index]! + 1)));
+      await Promise.all(inRoom(room).map((member, index) => member.inbox.waitFor("news", before[index] + 1)));
     }
     // A room with one member has one subscriber: the emitter used that room's channel, as the adapter does.
-    const solo = members[0]!;
+    const solo = members[0];
     await request(solo.client.socket, "join", "solo-room");
     assert.equal(await emitter.to("solo-room").emit("news", "solo"), 1);
     await waitUntil(() => solo.inbox.of("news").some(([text]) => text === "solo"), "the solo room's emit");
@@ -130,13 +147,19 @@ describe("Redis Cluster with sharded pub/sub, two gateway nodes", () => {
     // per process): once it arrived, the filtered emit, published before it, had arrived too.
     await emitter.to([second, third]).emit("fence", 1);
     await Promise.all(inRoom(second).map((member) => member.inbox.waitFor("fence")));
-    assert.deepEqual(inRoom(second).filter((member) => member.inbox.of("filtered").length > 0), []);
+    assert.deepEqual(
+      inRoom(second).filter((member) => member.inbox.of("filtered").length > 0),
+      [],
+    );
 
     // Membership changes travel on the namespace channel; the new room's channel is subscribed on arrival.
     assert.equal(await emitter.in(third).socketsJoin("joined-later"), 4);
     await waitUntil(async () => (await emitter.to("joined-later").emit("later", 1)) === 4, "every process subscribed to the new room's channel");
     await Promise.all(inRoom(third).map((member) => member.inbox.waitFor("later")));
-    assert.deepEqual(inRoom(first).filter((member) => member.inbox.of("later").length > 0), []);
+    assert.deepEqual(
+      inRoom(first).filter((member) => member.inbox.of("later").length > 0),
+      [],
+    );
     await emitter.in(third).socketsLeave("joined-later");
     await waitUntil(async () => (await emitter.to("joined-later").emit("later", 2)) === 0, "the room is gone everywhere");
 
@@ -164,7 +187,7 @@ describe("Redis Cluster with sharded pub/sub, two gateway nodes", () => {
     });
     assert.equal(response.status, 202);
     await Promise.all(inRoom(second).map((member) => member.inbox.waitFor("from-http")));
-    assert.deepEqual(inRoom(second)[0]!.inbox.of("from-http"), [[{ n: 2 }]]);
+    assert.deepEqual(inRoom(second)[0].inbox.of("from-http"), [[{ n: 2 }]]);
   });
 
   it("/readyz and the metrics show the cluster: sharded, state ok, 3 primaries and 3 replicas", async () => {
@@ -193,8 +216,9 @@ describe("Redis Cluster with sharded pub/sub, two gateway nodes", () => {
       const inboxes = clients.map((client) => new Inbox(client.socket));
       for (const client of clients) await request(client.socket, "join", "plain-room");
       // Plain PUBLISH reaches every subscriber on the whole cluster (the bus relays it to every node),
-      // but Redis counts only those connected to the node that took the PUBLISH: a lower bound.
-      assert.ok((await plainEmitter.to("plain-room").emit("plain-news", 1)) <= 2);
+      // but Redis counts only those connected to the node that took the PUBLISH, so its answer
+      // (0 to 2 here) proves nothing: the deliveries do.
+      await plainEmitter.to("plain-room").emit("plain-news", 1);
       await Promise.all(inboxes.map((inbox) => inbox.waitFor("plain-news")));
       new StockEmitter(stockClient).to("plain-room").emit("stock-news", 2);
       await Promise.all(inboxes.map((inbox) => inbox.waitFor("stock-news")));
@@ -224,15 +248,34 @@ describe("Redis Cluster with sharded pub/sub, two gateway nodes", () => {
     const sender = inRoom(first).find((member) => member.node === "A")!;
     const receiver = inRoom(first).find((member) => member.node === "B" && member.client.hello.worker === 1)!;
     let sent = 0;
-    await waitUntil(async () => {
-      await request(sender.client.socket, "chat", { room: first, text: `after ${sent++}` });
-      return receiver.inbox.of("chat").some(([message]) => /^after /.test((message as { text: string }).text));
-    }, "a chat crosses nodes through the promoted replica", 30_000, 250);
-    await waitUntil(async () => (await emitter.to(first).emit("news", "after").catch(() => 0)) === 4, "the emitter reaches all four processes again", 30_000, 250);
-    await waitUntil(async () => {
-      const { status, body } = await readyz(nodeB.url);
-      return status === 200 && body.redis.cluster.primaries === 3 && body.redis.cluster.replicas === 2;
-    }, "/readyz: ready, 3 primaries and 2 replicas", 30_000, 250);
+    await waitUntil(
+      async () => {
+        await request(sender.client.socket, "chat", { room: first, text: `after ${sent++}` });
+        return receiver.inbox.of("chat").some(([message]) => /^after /.test((message as { text: string }).text));
+      },
+      "a chat crosses nodes through the promoted replica",
+      30_000,
+      250,
+    );
+    await waitUntil(
+      async () =>
+        (await emitter
+          .to(first)
+          .emit("news", "after")
+          .catch(() => 0)) === 4,
+      "the emitter reaches all four processes again",
+      30_000,
+      250,
+    );
+    await waitUntil(
+      async () => {
+        const { status, body } = await readyz(nodeB.url);
+        return status === 200 && body.redis.cluster.primaries === 3 && body.redis.cluster.replicas === 2;
+      },
+      "/readyz: ready, 3 primaries and 2 replicas",
+      30_000,
+      250,
+    );
   });
 });
 
@@ -243,31 +286,46 @@ describe("Redis Cluster without replicas: a lost shard", () => {
     const clients = await clientsPerWorker(gateway.url, 2, 1, { transports: ["websocket"] });
     try {
       assert.equal((await readyz(gateway.url)).status, 200);
-      const room = (await roomsOnEveryShard(set))[0]!;
+      const room = (await roomsOnEveryShard(set))[0];
       for (const client of clients) await request(client.socket, "join", room);
       const lost = await set.primaryFor(roomChannel(room));
       await set.kill(lost);
-      await waitUntil(async () => {
-        const { status, body } = await readyz(gateway.url);
-        return status === 503 && body.redis.cluster.state === "fail" && body.adapterConnected === false;
-      }, "/readyz reports the failed cluster", 20_000, 200);
+      await waitUntil(
+        async () => {
+          const { status, body } = await readyz(gateway.url);
+          return status === 503 && body.redis.cluster.state === "fail" && body.adapterConnected === false;
+        },
+        "/readyz reports the failed cluster",
+        20_000,
+        200,
+      );
       const samples = parsePrometheus(await (await fetch(`${gateway.url}/metrics`)).text());
       assert.equal(valueOf(samples, "sio_gateway_redis_cluster_ok", { worker: "0" }), 0);
       assert.equal(valueOf(samples, "sio_gateway_adapter_connected", { worker: "0", adapter: "redis" }), 0);
 
       await set.restart(lost);
-      await waitUntil(async () => {
-        const { status, body } = await readyz(gateway.url);
-        return status === 200 && body.redis.cluster.state === "ok" && body.redis.cluster.primaries === 3;
-      }, "/readyz is ready again", 20_000, 200);
+      await waitUntil(
+        async () => {
+          const { status, body } = await readyz(gateway.url);
+          return status === 200 && body.redis.cluster.state === "ok" && body.redis.cluster.primaries === 3;
+        },
+        "/readyz is ready again",
+        20_000,
+        200,
+      );
       // The room's channel lives on the node that came back: the workers subscribed to it again.
       const [a, b] = clients.sort((x, y) => x.hello.worker - y.hello.worker);
-      const inboxB = new Inbox(b!.socket);
+      const inboxB = new Inbox(b.socket);
       let sent = 0;
-      await waitUntil(async () => {
-        await request(a!.socket, "chat", { room, text: `back ${sent++}` });
-        return inboxB.of("chat").length > 0;
-      }, "a chat crosses workers through the returned shard", 20_000, 250);
+      await waitUntil(
+        async () => {
+          await request(a.socket, "chat", { room, text: `back ${sent++}` });
+          return inboxB.of("chat").length > 0;
+        },
+        "a chat crosses workers through the returned shard",
+        20_000,
+        250,
+      );
     } finally {
       for (const client of clients) client.close();
       const result = await gateway.stop();

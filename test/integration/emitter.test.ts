@@ -8,9 +8,9 @@ import { Emitter as StockEmitter } from "@socket.io/redis-emitter";
 import { Redis } from "ioredis";
 import { after, before, describe, it } from "node:test";
 import { io as connectNamespace } from "socket.io-client";
-import { GatewayEmitter } from "../../adapter/emitter.js";
-import { GatewayError } from "../../gateway/errors.js";
-import { slotForIp } from "../../gateway/routing.js";
+import { GatewayEmitter } from "../../adapter/emitter/index.js";
+import { GatewayError } from "../../common/errors.js";
+import { slotForIp } from "../../gateway/primary/routing.js";
 import { connectClient, loopbackAddress, request, type TestClient } from "../helpers/clients.js";
 import { httpRequest } from "../helpers/engine-raw.js";
 import { binaryPayload, ECHO_APP } from "../helpers/fixtures.js";
@@ -30,7 +30,12 @@ interface Member {
 /** Four clients: on each worker one in room red and one in room blue. */
 async function membersOnBothWorkers(url: string): Promise<Member[]> {
   const members: Member[] = [];
-  const want = new Map([["0red", 1], ["0blue", 1], ["1red", 1], ["1blue", 1]]);
+  const want = new Map([
+    ["0red", 1],
+    ["0blue", 1],
+    ["1red", 1],
+    ["1blue", 1],
+  ]);
   for (let n = 0; n < 100 && members.length < 4; n++) {
     const localAddress = loopbackAddress(n);
     const slot = slotForIp(localAddress, 2);
@@ -56,7 +61,10 @@ async function fence(emitter: GatewayEmitter, members: Member[], label: string):
 }
 
 function arrivals(members: Member[], event: string): string[] {
-  return members.filter((member) => member.inbox.of(event).length > 0).map((member) => `${member.client.hello.worker}${member.room}`).sort();
+  return members
+    .filter((member) => member.inbox.of(event).length > 0)
+    .map((member) => `${member.client.hello.worker}${member.room}`)
+    .sort();
 }
 
 describe("emitters against the gateway in Redis mode", () => {
@@ -138,12 +146,12 @@ describe("emitters against the gateway in Redis mode", () => {
 
   it("serverSideEmit reaches every gateway process", async () => {
     assert.equal(await emitter.serverSideEmit("announce", "server news"), 2);
-    const [[announced]] = (await members[0]!.inbox.waitFor("announced")) as [[{ text: string }]];
+    const [[announced]] = (await members[0].inbox.waitFor("announced")) as [[{ text: string }]];
     assert.equal(announced.text, "server news");
   });
 
   it("refuses reserved event names", async () => {
-    await assert.rejects(emitter.emit("disconnect" as string), (error: Error) => error instanceof GatewayError && /reserved/.test(error.message));
+    await assert.rejects(emitter.emit("disconnect"), (error: Error) => error instanceof GatewayError && /reserved/.test(error.message));
   });
 
   it("`sio-gateway emit` delivers and exits 0; bad JSON or no Redis exits 2 with one line", async () => {
@@ -161,7 +169,8 @@ describe("emitters against the gateway in Redis mode", () => {
   });
 
   it("POST /emit: 202 and delivery; 401 without or with a wrong token; 400 on a bad body; 413 when too large", async () => {
-    const post = (body: string, headers: Record<string, string>) => httpRequest(gateway.port, "POST", "/emit", { body, headers: { "Content-Type": "application/json", ...headers } });
+    const post = (body: string, headers: Record<string, string>) =>
+      httpRequest(gateway.port, "POST", "/emit", { body, headers: { "Content-Type": "application/json", ...headers } });
     const auth = { Authorization: `Bearer ${TOKEN}` };
 
     const accepted = await post(JSON.stringify({ event: "http-news", data: { a: [1, 2] }, to: ["red"] }), auth);
@@ -171,7 +180,13 @@ describe("emitters against the gateway in Redis mode", () => {
 
     assert.equal((await post(JSON.stringify({ event: "x" }), {})).status, 401);
     assert.equal((await post(JSON.stringify({ event: "x" }), { Authorization: "Bearer wrong" })).status, 401);
-    for (const body of ["{not json", JSON.stringify({ data: 1 }), JSON.stringify({ event: "connect" }), JSON.stringify({ event: "x", to: [""] }), JSON.stringify([1])]) {
+    for (const body of [
+      "{not json",
+      JSON.stringify({ data: 1 }),
+      JSON.stringify({ event: "connect" }),
+      JSON.stringify({ event: "x", to: [""] }),
+      JSON.stringify([1]),
+    ]) {
       const refused = await post(body, auth);
       assert.equal(refused.status, 400, body);
       const answer = JSON.parse(refused.body.toString()) as { ok: boolean; error: string };
@@ -196,7 +211,7 @@ describe("emitters against the gateway in Redis mode", () => {
     let receivers = 0;
     await waitUntil(async () => (receivers = await emitter.emit("after-outage", 1).catch(() => 0)) === 2, "emits reach both workers again", 15_000, 100);
     assert.equal(receivers, 2);
-    await members[0]!.inbox.waitFor("after-outage");
+    await members[0].inbox.waitFor("after-outage");
   });
 });
 
@@ -220,7 +235,10 @@ describe("POST /emit in single-machine mode, and when disabled", () => {
   it("answers 404 when no token is configured", async () => {
     const gateway = await GatewayProcess.start(["--workers", "1"]);
     try {
-      const response = await httpRequest(gateway.port, "POST", "/emit", { body: "{}", headers: { "Content-Type": "application/json", Authorization: "Bearer x" } });
+      const response = await httpRequest(gateway.port, "POST", "/emit", {
+        body: "{}",
+        headers: { "Content-Type": "application/json", Authorization: "Bearer x" },
+      });
       assert.equal(response.status, 404);
     } finally {
       assert.equal((await gateway.stop()).code, 0);

@@ -18,8 +18,6 @@ import { waitFor, waitUntil } from "../helpers/wait.js";
 
 const CRASH_APP = fileURLToPath(new URL("../fixtures/crash-app.mjs", import.meta.url));
 
-
-
 async function readyz(port: number): Promise<number> {
   return (await httpRequest(port, "GET", "/readyz")).status;
 }
@@ -31,17 +29,17 @@ describe("faults", () => {
     const [healthy, doomed] = (await clientsPerWorker(gateway.url, 2, 1, { reconnection: false })).sort((a, b) => a.hello.worker - b.hello.worker);
     try {
       writeFileSync(marker, "crash");
-      process.kill(doomed!.hello.pid, "SIGKILL");
+      process.kill(doomed.hello.pid, "SIGKILL");
       // The back-off doubles per consecutive crash: wait until it reached 1.6 s.
       await waitUntil(() => /"respawnInMs":1600/.test(gateway.stderr), "the back-off reached 1600 ms", 15_000);
       const delays = [...gateway.stderr.matchAll(/"slot":1,[^\n]*"respawnInMs":(\d+)/g)].map((match) => Number(match[1]));
       assert.deepEqual(delays.slice(0, 5), [100, 200, 400, 800, 1600]);
       // whoami stays on the worker (a join would ask every worker for member counts, and the dead one cannot answer).
-      assert.equal((await request<{ worker: number }>(healthy!.socket, "whoami")).worker, 0);
+      assert.equal((await request<{ worker: number }>(healthy.socket, "whoami")).worker, 0);
       assert.equal(gateway.child.exitCode, null, "the primary must keep running");
     } finally {
-      healthy!.close();
-      doomed!.close();
+      healthy.close();
+      doomed.close();
       rmSync(marker, { force: true });
       assert.equal((await gateway.stop()).code, 0);
     }
@@ -53,12 +51,12 @@ describe("faults", () => {
     const [a, b] = await clientsPerWorker(gateway.url, 2, 1);
     const pids = gateway.workerPids();
     try {
-      for (const client of [a!, b!]) await request(client.socket, "join", "blip");
-      const inboxB = new Inbox(b!.socket);
+      for (const client of [a, b]) await request(client.socket, "join", "blip");
+      const inboxB = new Inbox(b.socket);
 
       await redis.stop();
       await waitUntil(async () => (await readyz(gateway.port)) === 503, "/readyz answers 503 during the outage");
-      assert.deepEqual(await request(a!.socket, "chat", { room: "blip", text: "into the void" }), { ok: true });
+      assert.deepEqual(await request(a.socket, "chat", { room: "blip", text: "into the void" }), { ok: true });
       await waitUntil(() => /redis publish failed/.test(gateway.stderr), "the failed publish is logged", 10_000);
       const metrics = (await httpRequest(gateway.port, "GET", "/metrics")).body.toString();
       assert.ok(Number(/^sio_gateway_adapter_publish_failures_total (\d+)/m.exec(metrics)?.[1]) >= 1, "the failed publish is counted");
@@ -67,10 +65,15 @@ describe("faults", () => {
       await waitUntil(async () => (await readyz(gateway.port)) === 200, "/readyz answers 200 after Redis is back", 15_000);
       // The subscriber resubscribes on its own; no event reaches the test when it has, so retry until a chat crosses.
       let sent = 0;
-      await waitUntil(async () => {
-        await request(a!.socket, "chat", { room: "blip", text: `back ${sent++}` });
-        return inboxB.of("chat").some(([message]) => /^back /.test((message as { text: string }).text));
-      }, "a chat crosses workers again", 15_000, 200);
+      await waitUntil(
+        async () => {
+          await request(a.socket, "chat", { room: "blip", text: `back ${sent++}` });
+          return inboxB.of("chat").some(([message]) => /^back /.test((message as { text: string }).text));
+        },
+        "a chat crosses workers again",
+        15_000,
+        200,
+      );
       assert.deepEqual(gateway.workerPids(), pids, "no worker may exit over a Redis outage");
     } finally {
       a?.close();
@@ -96,13 +99,13 @@ describe("faults", () => {
       gateway.child.kill("SIGHUP");
       const hellos = (await Promise.all(rehellos)).map(([hello]) => hello);
       for (const [index, hello] of hellos.entries()) {
-        assert.equal(hello.worker, clients[index]!.hello.worker, "a client comes back to its slot");
+        assert.equal(hello.worker, clients[index].hello.worker, "a client comes back to its slot");
         assert.ok(!before.includes(hello.pid), "served by a new process");
       }
       assert.ok(lowest >= 2, `at some moment only ${lowest} of ${clients.length} clients were connected`);
       await waitUntil(() => gateway.workerPids().every((pid) => !before.includes(pid)), "the old workers are gone");
       assert.equal(gateway.workerPids().length, 2);
-      assert.deepEqual(await request(clients[0]!.socket, "join", "after-reload").then((answer) => (answer as { ok: boolean }).ok), true);
+      assert.deepEqual(await request(clients[0].socket, "join", "after-reload").then((answer) => (answer as { ok: boolean }).ok), true);
     } finally {
       for (const client of clients) client.close();
       assert.equal((await gateway.stop()).code, 0);
@@ -120,12 +123,12 @@ describe("faults", () => {
     const clients: TestClient[] = [];
     try {
       for (let k = 0; k < 8; k++) clients.push(await connectClient(nginx.url, { localAddress: `127.0.${10 + k}.1` }));
-      const onFirst = clients.filter((client) => pidsOf[0]!.includes(client.hello.pid));
+      const onFirst = clients.filter((client) => pidsOf[0].includes(client.hello.pid));
       assert.ok(onFirst.length > 0 && onFirst.length < clients.length, "clients must be on both nodes");
       const rehellos = onFirst.map((client) => waitFor<[Hello]>(client.socket, "hello", 20_000));
-      const result = await nodes[0]!.stop("SIGTERM");
+      const result = await nodes[0].stop("SIGTERM");
       assert.equal(result.code, 0, result.stderr);
-      for (const [hello] of await Promise.all(rehellos)) assert.ok(pidsOf[1]!.includes(hello.pid), "a drained client must land on the other node");
+      for (const [hello] of await Promise.all(rehellos)) assert.ok(pidsOf[1].includes(hello.pid), "a drained client must land on the other node");
     } finally {
       for (const client of clients) client.close();
       await nginx.stop();

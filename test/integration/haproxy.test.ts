@@ -49,13 +49,16 @@ describe("generated HAProxy configs pass haproxy -c", () => {
 for (const balance of ["source", "cookie"] as const) {
   describe(`HAProxy (${balance}) in front of two gateway nodes`, () => {
     let redis: RedisServer;
-    let nodes: GatewayProcess[] = [];
+    const nodes: GatewayProcess[] = [];
     let haproxy: HaproxyServer;
     let nodeOfPid: Map<number, number>;
 
     before(async () => {
       redis = await RedisServer.start();
-      for (let i = 0; i < 2; i++) nodes.push(await GatewayProcess.start(["--workers", "2", "--redis", redis.url, "--trust-proxy", "127.0.0.1", "--cookie", "io", "--shutdown-timeout", "3000"]));
+      for (let i = 0; i < 2; i++)
+        nodes.push(
+          await GatewayProcess.start(["--workers", "2", "--redis", redis.url, "--trust-proxy", "127.0.0.1", "--cookie", "io", "--shutdown-timeout", "3000"]),
+        );
       nodeOfPid = new Map(nodes.flatMap((node, index) => node.workerPids().map((pid) => [pid, index] as [number, number])));
       haproxy = await HaproxyServer.start({ upstreams: nodes.map((node) => `127.0.0.1:${node.port}`), balance, stats: STATS, checkInterval: 300 });
     });
@@ -69,11 +72,12 @@ for (const balance of ["source", "cookie"] as const) {
       const clients: TestClient[] = [];
       try {
         // withCredentials: keep cookies as a browser does (HAProxy's node cookie in cookie mode).
-        for (const [index, localAddress] of CLIENT_IPS.entries()) clients.push(await connectClient(haproxy.url, { localAddress, transports: index % 2 ? ["websocket"] : ["polling"], withCredentials: true }));
+        for (const [index, localAddress] of CLIENT_IPS.entries())
+          clients.push(await connectClient(haproxy.url, { localAddress, transports: index % 2 ? ["websocket"] : ["polling"], withCredentials: true }));
         assert.deepEqual([...new Set(clients.map((client) => nodeOfPid.get(client.hello.pid)))].sort(), [0, 1]);
         for (const client of clients) await request(client.socket, "join", "edge");
         const inboxes = clients.map((client) => new Inbox(client.socket));
-        await request(clients[0]!.socket, "chat", { room: "edge", text: "through haproxy" });
+        await request(clients[0].socket, "chat", { room: "edge", text: "through haproxy" });
         for (const inbox of inboxes) await inbox.waitFor("chat");
       } finally {
         for (const client of clients) client.close();
@@ -93,23 +97,38 @@ for (const balance of ["source", "cookie"] as const) {
 
         // Round robin without the cookie would send every other request to the other node (400 there).
         const path = `/socket.io/?EIO=4&transport=polling&sid=${sid}`;
-        assert.equal((await httpRequest(haproxy.port, "POST", path, { localAddress: "127.0.41.1", body: "40", headers: { Cookie: cookies, "Content-Type": "text/plain" } })).status, 200);
+        assert.equal(
+          (
+            await httpRequest(haproxy.port, "POST", path, {
+              localAddress: "127.0.41.1",
+              body: "40",
+              headers: { Cookie: cookies, "Content-Type": "text/plain" },
+            })
+          ).status,
+          200,
+        );
         const poll = await httpRequest(haproxy.port, "GET", path, { localAddress: "127.0.42.1", headers: { Cookie: cookies } });
         assert.equal(poll.status, 200, poll.body.toString());
         assert.match(poll.body.toString(), /^40\{"sid":/);
 
         // A new session from yet another address: the cookies bring it to the same node and worker.
-        const again = await httpRequest(haproxy.port, "GET", "/socket.io/?EIO=4&transport=polling", { localAddress: "127.0.47.1", headers: { Cookie: cookies } });
+        const again = await httpRequest(haproxy.port, "GET", "/socket.io/?EIO=4&transport=polling", {
+          localAddress: "127.0.47.1",
+          headers: { Cookie: cookies },
+        });
         const newSid = (JSON.parse(again.body.toString().slice(1)) as { sid: string }).sid;
         assert.equal(slotOfSessionId(newSid), slotOfSessionId(sid), "the primary must route by the session cookie");
-        const nodeIndex = Number(nodeCookie.split("=")[1]!.replace("node", "")) - 1;
-        const direct = await httpRequest(nodes[nodeIndex]!.port, "POST", `/socket.io/?EIO=4&transport=polling&sid=${newSid}`, { body: "40", headers: { "Content-Type": "text/plain" } });
+        const nodeIndex = Number(nodeCookie.split("=")[1].replace("node", "")) - 1;
+        const direct = await httpRequest(nodes[nodeIndex].port, "POST", `/socket.io/?EIO=4&transport=polling&sid=${newSid}`, {
+          body: "40",
+          headers: { "Content-Type": "text/plain" },
+        });
         assert.equal(direct.status, 200, "the new session must live on the cookie's node");
       });
     }
 
     it("marks a stopped node down by its /readyz check, and new clients go to the other", async () => {
-      assert.equal((await nodes[0]!.stop("SIGTERM")).code, 0);
+      assert.equal((await nodes[0].stop("SIGTERM")).code, 0);
       await waitUntil(async () => (await haproxy.serverStates(STATS)).get("node1") === "DOWN", "HAProxy marks node1 DOWN", 10_000);
       assert.equal((await haproxy.serverStates(STATS)).get("node2"), "UP");
       for (const localAddress of CLIENT_IPS) {

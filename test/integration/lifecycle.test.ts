@@ -1,7 +1,7 @@
 /**
  * Supervision and the command line: a killed worker comes back in its slot and only its
  * clients reconnect (to it); SIGTERM drains and exits 0; bad configuration exits 2 naming
- * the option; the default command serves the demo app on port 3000.
+ * the option; `npm start` serves the demo app (port 3000 by default; PORT here).
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -9,10 +9,10 @@ import { fileURLToPath } from "node:url";
 import { describe, it } from "node:test";
 import { clientsPerWorker, request, type Hello } from "../helpers/clients.js";
 import { httpRequest } from "../helpers/engine-raw.js";
+import { freePort } from "../helpers/ports.js";
 import { GatewayProcess, runCli } from "../helpers/gateway-process.js";
 import { RedisServer } from "../helpers/redis-server.js";
 import { waitFor, waitUntil } from "../helpers/wait.js";
-
 
 describe("supervision", () => {
   it("replaces a killed worker in the same slot; its clients reconnect to it, the others see no disconnect", async () => {
@@ -29,12 +29,12 @@ describe("supervision", () => {
       for (const client of bystanders) client.socket.on("disconnect", () => bystanderDisconnects++);
       const rehellos = victims.map((client) => waitFor<[Hello]>(client.socket, "hello", 20_000));
 
-      process.kill(victims[0]!.hello.pid, "SIGKILL");
+      process.kill(victims[0].hello.pid, "SIGKILL");
 
       for (const [index, rehello] of rehellos.entries()) {
         const [hello] = await rehello;
         assert.equal(hello.worker, 0, "a client of slot 0 must come back to slot 0");
-        assert.notEqual(hello.pid, victims[index]!.hello.pid, "slot 0 must run a new process");
+        assert.notEqual(hello.pid, victims[index].hello.pid, "slot 0 must run a new process");
       }
       // A round trip through every bystander after the victims are back: any disconnect would have shown by now.
       for (const client of bystanders) await request(client.socket, "whoami");
@@ -74,7 +74,11 @@ describe("command line", () => {
     const cases: [string[], NodeJS.ProcessEnv, RegExp][] = [
       [["start", "--workers", "-1"], {}, /^sio-gateway: invalid option "workers": expected a positive integer, got "-1"\n$/],
       [["start", "--port", "http"], {}, /^sio-gateway: invalid option "port": expected a port number from 0 to 65535, got "http"\n$/],
-      [["start", "--redis", "mysql://x"], {}, /^sio-gateway: invalid option "redis": expected a redis:\/\/, rediss:\/\/, redis-sentinel:\/\/host:port\[,host:port\]\/master-name or redis-cluster:\/\/host:port\[,host:port\] URL, got "mysql:\/\/x"\n$/],
+      [
+        ["start", "--redis", "mysql://x"],
+        {},
+        /^sio-gateway: invalid option "redis": expected a redis:\/\/, rediss:\/\/, redis-sentinel:\/\/host:port\[,host:port\]\/master-name or redis-cluster:\/\/host:port\[,host:port\] URL, got "mysql:\/\/x"\n$/,
+      ],
       [["start", "--no-such-flag"], {}, /^sio-gateway: unknown option "--no-such-flag" for "sio-gateway start"/],
       [["start"], { WORKERS: "zero" }, /^sio-gateway: invalid option "workers": expected a positive integer, got "zero"\n$/],
       [["launch"], {}, /^sio-gateway: unknown command "launch"/],
@@ -95,19 +99,25 @@ describe("command line", () => {
     assert.doesNotMatch(result.stdout, /ready:/);
   });
 
-  it("`npm start` serves the demo app on port 3000 with no Redis", async () => {
+  it("`npm start` serves the demo app with no Redis (on a free port through PORT: 3000 may be taken here)", async () => {
     const root = fileURLToPath(new URL("../..", import.meta.url));
-    const child = spawn("npm", ["start", "--silent"], { cwd: root, env: { ...process.env, WORKERS: "2", LOG_LEVEL: "warn" }, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const port = await freePort();
+    const child = spawn("npm", ["start", "--silent"], {
+      cwd: root,
+      env: { ...process.env, PORT: String(port), WORKERS: "2", LOG_LEVEL: "warn" },
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
     let stdout = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
     const exited = waitFor<[number | null]>(child, "exit", 30_000);
     try {
-      await waitUntil(() => /ready: http:\/\/0\.0\.0\.0:3000 \(2 workers, adapter=cluster\)/.test(stdout), "npm start printed its ready line", 20_000);
-      const page = await httpRequest(3000, "GET", "/");
+      await waitUntil(() => stdout.includes(`ready: http://0.0.0.0:${port} (2 workers, adapter=cluster)`), "npm start printed its ready line", 20_000);
+      const page = await httpRequest(port, "GET", "/");
       assert.equal(page.status, 200);
       assert.match(page.body.toString(), /<title>[^<]*chat/i);
       assert.match(page.body.toString(), /socket\.io\.js/);
-      const client = await (await import("socket.io-client")).io("http://127.0.0.1:3000", { forceNew: true });
+      const client = (await import("socket.io-client")).io(`http://127.0.0.1:${port}`, { forceNew: true });
       const [hello] = await waitFor<[Hello]>(client, "hello");
       assert.ok(hello.worker === 0 || hello.worker === 1);
       client.disconnect();
@@ -115,7 +125,14 @@ describe("command line", () => {
       // npm, its shell and the gateway share a process group: SIGTERM reaches all, as Ctrl-C would.
       process.kill(-child.pid!, "SIGTERM");
       await exited;
-      await waitUntil(() => httpRequest(3000, "GET", "/healthz").then(() => false, () => true), "port 3000 is free again (no process left behind)");
+      await waitUntil(
+        () =>
+          httpRequest(port, "GET", "/healthz").then(
+            () => false,
+            () => true,
+          ),
+        `port ${port} is free again (no process left behind)`,
+      );
     }
   });
 });
@@ -126,7 +143,10 @@ describe("sio-gateway doctor on this machine", () => {
     assert.match(table.stdout, /^host limits for 1000 concurrent connections\n\nsetting +now +needed +how to set it\n/);
     const json = await runCli(["doctor", "--connections", "1000", "--json"]);
     const report = JSON.parse(json.stdout) as { ok: boolean; checks: { ok: boolean }[] };
-    assert.equal(report.ok, report.checks.every((check) => check.ok));
+    assert.equal(
+      report.ok,
+      report.checks.every((check) => check.ok),
+    );
     assert.equal(json.code, report.ok ? 0 : 1);
     assert.equal(table.code, json.code);
     const bad = await runCli(["doctor", "--connections", "lots"]);

@@ -36,11 +36,14 @@ describe("limits", () => {
       assert.equal(refused.status, 429);
       assert.equal((await httpRequest(gateway.port, "GET", "/healthz", { localAddress: loopbackAddress(21) })).status, 200);
 
-      const closed = waitFor(open[0]!, "close");
-      open[0]!.destroy();
+      const closed = waitFor(open[0], "close");
+      open[0].destroy();
       await closed;
       // The worker reports the close to the primary over IPC; no event reaches the test, so poll.
-      await waitUntil(async () => (await openKeepAlive(gateway.port, crowded).then((c) => (open.push(c.socket), c.status))) === 200, "a connection from the crowded IP is accepted again");
+      await waitUntil(
+        async () => (await openKeepAlive(gateway.port, crowded).then((c) => (open.push(c.socket), c.status))) === 200,
+        "a connection from the crowded IP is accepted again",
+      );
     } finally {
       for (const socket of open) socket.destroy();
       assert.equal((await gateway.stop()).code, 0);
@@ -54,7 +57,9 @@ describe("limits", () => {
       await request(client.socket, "join", "flood");
       let delivered = 0;
       client.socket.on("chat", () => delivered++);
-      const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => request<{ ok: boolean; error?: string }>(client.socket, "chat", { room: "flood", text: `${i}` })));
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => request<{ ok: boolean; error?: string }>(client.socket, "chat", { room: "flood", text: `${i}` })),
+      );
       const accepted = answers.filter((answer) => answer.ok).length;
       const refused = answers.filter((answer) => !answer.ok);
       assert.ok(accepted >= 1 && accepted <= 6, `accepted ${accepted} of 20 at 5/s (the burst is 5, less the join)`);

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { generateNginxConfig } from "../../nginx/index.js";
-import { slotForIp } from "../../gateway/routing.js";
+import { slotForIp } from "../../gateway/primary/routing.js";
 import { connectClient, request, type TestClient } from "../helpers/clients.js";
 import { GatewayProcess, runCli } from "../helpers/gateway-process.js";
 import { Inbox } from "../helpers/inbox.js";
@@ -20,7 +20,6 @@ import { makeTestCertificate } from "../helpers/tls-cert.js";
 
 /** Client addresses in distinct /24s: nginx's ip_hash hashes an IPv4 client by its first three octets. */
 const CLIENT_IPS = Array.from({ length: 8 }, (_, k) => `127.0.${10 + k}.1`);
-
 
 describe("generated configs pass nginx -t", () => {
   const prefix = mkdtempSync(join(tmpdir(), "sio-nginx-t-"));
@@ -60,7 +59,10 @@ describe("generated configs pass nginx -t", () => {
     assert.equal(nginxTest(prefix, out).code, 0);
     const cases: [string[], RegExp][] = [
       [["nginx"], /^sio-gateway: invalid option "upstream": expected at least one HOST:PORT, got ""\n$/],
-      [["nginx", "--upstream", "127.0.0.1:99999"], /^sio-gateway: invalid option "upstream": expected HOST:PORT with a port from 1 to 65535, got "127.0.0.1:99999"\n$/],
+      [
+        ["nginx", "--upstream", "127.0.0.1:99999"],
+        /^sio-gateway: invalid option "upstream": expected HOST:PORT with a port from 1 to 65535, got "127.0.0.1:99999"\n$/,
+      ],
       [["nginx", "--upstream", "a:1", "--listen", "eighty"], /^sio-gateway: invalid option "listen": expected a port number from 1 to 65535, got "eighty"\n$/],
       [["nginx", "--upstream", "a:1", "--balance", "least_conn"], /^sio-gateway: invalid option "balance": expected ip_hash or hash, got "least_conn"\n$/],
     ];
@@ -86,7 +88,7 @@ const TOPOLOGIES: Topology[] = [
     name: "nginx → two nodes' public ports (each primary hashes the forwarded client IP)",
     balance: "ip_hash",
     routesByForwardedIp: true,
-    node: async () => ({ flags: ["--trust-proxy", "127.0.0.1"], upstreams: (gateway) => [`127.0.0.1:${gateway.port}`] }),
+    node: () => Promise.resolve({ flags: ["--trust-proxy", "127.0.0.1"], upstreams: (gateway: GatewayProcess) => [`127.0.0.1:${gateway.port}`] }),
   },
   {
     name: "nginx → every worker's own port (--worker-port-base)",
@@ -102,7 +104,7 @@ const TOPOLOGIES: Topology[] = [
 for (const topology of TOPOLOGIES) {
   describe(topology.name, () => {
     let redis: RedisServer;
-    let nodes: GatewayProcess[] = [];
+    const nodes: GatewayProcess[] = [];
     let nginx: NginxServer;
     let nodeOfPid: Map<number, number>;
 
@@ -133,7 +135,8 @@ for (const topology of TOPOLOGIES) {
           const node = nodeOfPid.get(first.hello.pid);
           assert.notEqual(node, undefined, `pid ${first.hello.pid} is no gateway worker`);
           nodesSeen.add(node!);
-          if (topology.routesByForwardedIp) assert.equal(first.hello.worker, slotForIp(localAddress, 2), `${localAddress}: the node must route by the forwarded IP`);
+          if (topology.routesByForwardedIp)
+            assert.equal(first.hello.worker, slotForIp(localAddress, 2), `${localAddress}: the node must route by the forwarded IP`);
           const whoami = await request<{ pid: number }>(first.socket, "whoami");
           assert.equal(whoami.pid, first.hello.pid);
           first.close();
@@ -155,7 +158,7 @@ for (const topology of TOPOLOGIES) {
           assert.equal(joined.members, index + 1);
         }
         const inboxes = clients.map((client) => new Inbox(client.socket));
-        assert.deepEqual(await request(clients[0]!.socket, "chat", { room: "edge", text: "through nginx" }), { ok: true });
+        assert.deepEqual(await request(clients[0].socket, "chat", { room: "edge", text: "through nginx" }), { ok: true });
         for (const inbox of inboxes) {
           const [[message]] = (await inbox.waitFor("chat")) as [[{ text: string }]];
           assert.equal(message.text, "through nginx");

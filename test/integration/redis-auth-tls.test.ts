@@ -36,8 +36,8 @@ async function exercise(url: string, wrongUrl: string, ca: string, mode: string)
     assert.equal(((await readyz.json()) as { redis: { mode: string } }).redis.mode, mode);
     for (const client of clients) await request(client.socket, "join", "secure");
     const [a, b] = clients.sort((x, y) => x.hello.worker - y.hello.worker);
-    const inboxB = new Inbox(b!.socket);
-    await request(a!.socket, "chat", { room: "secure", text: "over tls" });
+    const inboxB = new Inbox(b.socket);
+    await request(a.socket, "chat", { room: "secure", text: "over tls" });
     await inboxB.waitFor("chat");
 
     const emitted = await runCli(["emit", "--redis", url, "--to", "secure", "tls-news", '"hi"'], trust);

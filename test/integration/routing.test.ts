@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { WebSocket } from "ws";
-import { slotForIp } from "../../gateway/routing.js";
+import { slotForIp } from "../../gateway/primary/routing.js";
 import { slotOfSessionId } from "../../gateway/session-id.js";
 import { connectClient, loopbackAddress, request, whenUpgraded } from "../helpers/clients.js";
 import { handshake, httpRequest, isCompleteResponse, pollPackets, postPackets, sendInPieces } from "../helpers/engine-raw.js";
@@ -60,7 +60,7 @@ describe("routing guarantees", () => {
     assert.equal(connectResponse.status, 200, connectResponse.body.toString());
     const poll = await pollPackets(gateway.port, sid, addressAwayFrom(slot!, 150));
     assert.equal(poll.status, 200, poll.text);
-    assert.match(poll.packets[0]!, /^40\{"sid":/);
+    assert.match(poll.packets[0], /^40\{"sid":/);
 
     const ws = new WebSocket(`ws://127.0.0.1:${gateway.port}/socket.io/?EIO=4&transport=websocket&sid=${sid}`, { localAddress: addressAwayFrom(slot!, 200) });
     await waitFor(ws, "open");
@@ -100,7 +100,11 @@ describe("routing guarantees", () => {
     );
     const cut = 1000 + 1; // inside the 3-byte character that starts at byte 1000 of the text part
     const pieces = [head.subarray(0, 20), head.subarray(20), body.subarray(0, cut), body.subarray(cut)];
-    const response = await sendInPieces(gateway.port, pieces, { localAddress: addressAwayFrom(slotOfSessionId(sid)!), gap: 100, responseComplete: isCompleteResponse });
+    const response = await sendInPieces(gateway.port, pieces, {
+      localAddress: addressAwayFrom(slotOfSessionId(sid)!),
+      gap: 100,
+      responseComplete: isCompleteResponse,
+    });
     assert.match(response.toString("latin1"), /^HTTP\/1\.1 200 /);
     const answer = await pollPackets(gateway.port, sid, owner);
     assert.deepEqual(answer.packets, [`431${JSON.stringify([KOREAN_TEXT])}`]);
@@ -139,7 +143,10 @@ describe("routing behind a trusted proxy", () => {
     const proxySlot = slotForIp("127.0.0.1", WORKERS);
     // Documentation-range addresses: header values only, no traffic goes there.
     const forwarded = ["203.0.113.1", "203.0.113.2", "203.0.113.3", "203.0.113.4", "203.0.113.5", "203.0.113.6"];
-    assert.ok(forwarded.some((ip) => slotForIp(ip, WORKERS) !== proxySlot), "test needs a forwarded IP that hashes away from the proxy");
+    assert.ok(
+      forwarded.some((ip) => slotForIp(ip, WORKERS) !== proxySlot),
+      "test needs a forwarded IP that hashes away from the proxy",
+    );
     for (const ip of forwarded) {
       const viaXff = await connectClient(gateway.url, { localAddress: "127.0.0.1", extraHeaders: { "X-Forwarded-For": `198.51.100.99, ${ip}` } });
       assert.equal(viaXff.hello.worker, slotForIp(ip, WORKERS), `X-Forwarded-For ${ip}`);
@@ -150,7 +157,10 @@ describe("routing behind a trusted proxy", () => {
     }
     for (let n = 10; n < 14; n++) {
       const untrusted = loopbackAddress(n);
-      const client = await connectClient(gateway.url, { localAddress: untrusted, extraHeaders: { "X-Forwarded-For": forwarded[0]!, "X-Real-IP": forwarded[0]! } });
+      const client = await connectClient(gateway.url, {
+        localAddress: untrusted,
+        extraHeaders: { "X-Forwarded-For": forwarded[0], "X-Real-IP": forwarded[0] },
+      });
       assert.equal(client.hello.worker, slotForIp(untrusted, WORKERS), `headers from untrusted ${untrusted} must be ignored`);
       client.close();
     }

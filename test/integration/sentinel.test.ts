@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { GatewayEmitter } from "../../adapter/emitter.js";
+import { GatewayEmitter } from "../../adapter/emitter/index.js";
 import { clientsPerWorker, request } from "../helpers/clients.js";
 import { GatewayProcess } from "../helpers/gateway-process.js";
 import { Inbox } from "../helpers/inbox.js";
@@ -20,8 +20,8 @@ describe("Redis Sentinel", () => {
     try {
       for (const client of clients) await request(client.socket, "join", "sentinel");
       const [a, b] = clients.sort((x, y) => x.hello.worker - y.hello.worker);
-      const inboxB = new Inbox(b!.socket);
-      await request(a!.socket, "chat", { room: "sentinel", text: "before" });
+      const inboxB = new Inbox(b.socket);
+      await request(a.socket, "chat", { room: "sentinel", text: "before" });
       await inboxB.waitFor("chat");
       assert.equal(await emitter.to("sentinel").emit("news", 1), 2);
 
@@ -32,11 +32,25 @@ describe("Redis Sentinel", () => {
 
       // Nothing restarts: the workers' and the emitter's ioredis ask the sentinels for the new primary.
       let sent = 0;
-      await waitUntil(async () => {
-        await request(a!.socket, "chat", { room: "sentinel", text: `after ${sent++}` });
-        return inboxB.of("chat").some(([message]) => /^after /.test((message as { text: string }).text));
-      }, "a chat crosses workers through the new primary", 20_000, 250);
-      await waitUntil(async () => (await emitter.to("sentinel").emit("news", 2).catch(() => 0)) === 2, "the emitter reaches both workers again", 20_000, 250);
+      await waitUntil(
+        async () => {
+          await request(a.socket, "chat", { room: "sentinel", text: `after ${sent++}` });
+          return inboxB.of("chat").some(([message]) => /^after /.test((message as { text: string }).text));
+        },
+        "a chat crosses workers through the new primary",
+        20_000,
+        250,
+      );
+      await waitUntil(
+        async () =>
+          (await emitter
+            .to("sentinel")
+            .emit("news", 2)
+            .catch(() => 0)) === 2,
+        "the emitter reaches both workers again",
+        20_000,
+        250,
+      );
     } finally {
       await emitter.close();
       for (const client of clients) client.close();

@@ -1,11 +1,11 @@
 /**
- * Connect storms: what broke hand-offs that read a socket with pause() (shared/notes/primary-handoff.md).
+ * Connect storms: what broke hand-offs that read a socket with pause() (gateway/primary/read-stop.ts and head-reader.ts say why).
  * Hundreds of polling-first clients at once, keep-alive agents, POSTs with bodies; every client
  * must get its hello and an answer to an event with a payload, none an `xhr post error`.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { slotForIp } from "../../gateway/routing.js";
+import { slotForIp } from "../../gateway/primary/routing.js";
 import { connectClient, loopbackAddress, request, type TestClient } from "../helpers/clients.js";
 import { ECHO_APP, KOREAN_TEXT } from "../helpers/fixtures.js";
 import { GatewayProcess } from "../helpers/gateway-process.js";

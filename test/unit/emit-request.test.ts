@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { parseEmitRequest } from "../../gateway/emit-request.js";
+import { parseEmitRequest } from "../../gateway/worker/emit-request.js";
 
 describe("parseEmitRequest", () => {
   it("fills the defaults and keeps data as given, absent when absent", () => {

@@ -24,7 +24,13 @@ describe("resolveOptions", () => {
   });
 
   it("parses strings from flags and env into typed values, keeping 0", () => {
-    const options = resolveOptions({ port: "0", workers: "3", rateLimit: "0", trustProxy: "10.0.0.0/8, 127.0.0.1", corsOrigin: "http://a.example,https://b.example:8443" });
+    const options = resolveOptions({
+      port: "0",
+      workers: "3",
+      rateLimit: "0",
+      trustProxy: "10.0.0.0/8, 127.0.0.1",
+      corsOrigin: "http://a.example,https://b.example:8443",
+    });
     assert.equal(options.port, 0);
     assert.equal(options.workers, 3);
     assert.equal(options.rateLimit, 0);
@@ -35,7 +41,10 @@ describe("resolveOptions", () => {
   it("names the option, what it expects and what it got", () => {
     assert.equal(rejection({ workers: "-1" }), 'invalid option "workers": expected a positive integer, got "-1"');
     assert.equal(rejection({ port: "70000" }), 'invalid option "port": expected a port number from 0 to 65535, got "70000"');
-    assert.equal(rejection({ redis: "http://x" }), 'invalid option "redis": expected a redis://, rediss://, redis-sentinel://host:port[,host:port]/master-name or redis-cluster://host:port[,host:port] URL, got "http://x"');
+    assert.equal(
+      rejection({ redis: "http://x" }),
+      'invalid option "redis": expected a redis://, rediss://, redis-sentinel://host:port[,host:port]/master-name or redis-cluster://host:port[,host:port] URL, got "http://x"',
+    );
     assert.match(rejection({ trustProxy: "10.0.0.0/33" }), /^invalid option "trust-proxy": expected comma-separated IPs or CIDRs, got "10.0.0.0\/33"$/);
     assert.match(rejection({ logLevel: "loud" }), /^invalid option "log-level": expected one of fatal, error/);
     assert.match(rejection({ app: "/nonexistent/app.js" }), /^invalid option "app": expected a path to an existing app module/);

@@ -3,11 +3,13 @@ import { describe, it } from "node:test";
 import { decode } from "notepack.io";
 import { MessageType } from "socket.io-adapter";
 import { clusterStateOf, countClusterNodes } from "../../adapter/cluster-health.js";
-import { encodePlain } from "../../adapter/plain-wire.js";
+import { encodePlain } from "../../adapter/emitter/plain-wire.js";
 import { redisMajorVersion } from "../../adapter/pubsub-mode.js";
-import { encodeSharded, hasBinary, shardedChannel } from "../../adapter/sharded-wire.js";
+import { encodeSharded, hasBinary, shardedChannel } from "../../adapter/emitter/sharded-wire.js";
 
 const target = (rooms: string[], except: string[] = []) => ({ namespace: "/", rooms, except });
+/** A JSON payload, as the ClusterAdapter message it holds. */
+const parseMessage = (payload: string | Buffer) => JSON.parse(payload as string) as { uid: string; nsp: string; type: MessageType; data: unknown };
 
 describe("sharded wire format (what the emitter SPUBLISHes)", () => {
   it("sends a one-room broadcast on the room's own channel, anything else on the namespace's", () => {
@@ -33,20 +35,28 @@ describe("sharded wire format (what the emitter SPUBLISHes)", () => {
     const bytes = Buffer.from([0, 1, 2, 255]);
     const { payload } = encodeSharded({ type: "broadcast", target: target([]), event: "file", args: [{ bytes }] }, "socket.io");
     assert.ok(Buffer.isBuffer(payload));
-    const message = decode(payload as Buffer) as { data: { packet: { data: [string, { bytes: Buffer }] } } };
+    const message = decode(payload) as { data: { packet: { data: [string, { bytes: Buffer }] } } };
     assert.deepEqual([...message.data.packet.data[1].bytes], [0, 1, 2, 255]);
   });
 
   it("encodes room membership, disconnection and server-side emits on the namespace channel", () => {
     const join = encodeSharded({ type: "join", target: target(["red"]), rooms: ["vip"] }, "socket.io");
     assert.equal(join.channel, "socket.io#/#");
-    assert.deepEqual(JSON.parse(join.payload as string).data, { opts: { rooms: ["red"], except: [] }, rooms: ["vip"] });
-    assert.equal(JSON.parse(encodeSharded({ type: "leave", target: target([]), rooms: ["vip"] }, "p").payload as string).type, MessageType.SOCKETS_LEAVE);
-    const disconnect = JSON.parse(encodeSharded({ type: "disconnect", target: target(["red"]), close: true }, "p").payload as string);
+    assert.deepEqual(parseMessage(join.payload).data, { opts: { rooms: ["red"], except: [] }, rooms: ["vip"] });
+    assert.equal(parseMessage(encodeSharded({ type: "leave", target: target([]), rooms: ["vip"] }, "p").payload).type, MessageType.SOCKETS_LEAVE);
+    const disconnect = parseMessage(encodeSharded({ type: "disconnect", target: target(["red"]), close: true }, "p").payload) as {
+      type: MessageType;
+      data: { close: boolean };
+    };
     assert.deepEqual([disconnect.type, disconnect.data.close], [MessageType.DISCONNECT_SOCKETS, true]);
     const sse = encodeSharded({ type: "server-side-emit", namespace: "/admin", event: "announce", args: ["hi"] }, "socket.io");
     assert.equal(sse.channel, "socket.io#/admin#");
-    assert.deepEqual(JSON.parse(sse.payload as string), { uid: "emitter", nsp: "/admin", type: MessageType.SERVER_SIDE_EMIT, data: { packet: ["announce", "hi"] } });
+    assert.deepEqual(JSON.parse(sse.payload as string), {
+      uid: "emitter",
+      nsp: "/admin",
+      type: MessageType.SERVER_SIDE_EMIT,
+      data: { packet: ["announce", "hi"] },
+    });
   });
 
   it("finds binary anywhere, and none in plain data", () => {

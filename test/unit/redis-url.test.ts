@@ -11,7 +11,11 @@ describe("Redis URLs", () => {
   it("accepts a Sentinel set with credentials, TLS and IPv6", () => {
     assert.deepEqual(parseRedisTarget("redis-sentinel://:s3cret@10.0.0.1:26379,10.0.0.2:26379,[::1]:26380/mymaster"), {
       kind: "sentinel",
-      sentinels: [{ host: "10.0.0.1", port: 26379 }, { host: "10.0.0.2", port: 26379 }, { host: "::1", port: 26380 }],
+      sentinels: [
+        { host: "10.0.0.1", port: 26379 },
+        { host: "10.0.0.2", port: 26379 },
+        { host: "::1", port: 26380 },
+      ],
       name: "mymaster",
       username: undefined,
       password: "s3cret",
@@ -23,7 +27,10 @@ describe("Redis URLs", () => {
   it("accepts a Cluster seed list with credentials, TLS and a pub/sub choice", () => {
     assert.deepEqual(parseRedisTarget("redis-cluster://app:p%40ss@10.0.0.1:7000,10.0.0.2:7001"), {
       kind: "cluster",
-      nodes: [{ host: "10.0.0.1", port: 7000 }, { host: "10.0.0.2", port: 7001 }],
+      nodes: [
+        { host: "10.0.0.1", port: 7000 },
+        { host: "10.0.0.2", port: 7001 },
+      ],
       pubsub: "auto",
       username: "app",
       password: "p@ss",

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { chooseSlot, clientIp, parseRequestHead, sessionIdOf, slotForIp, trustedProxies, type RequestHead } from "../../gateway/routing.js";
+import { clientIp, trustedProxies } from "../../gateway/client-ip.js";
+import { parseRequestHead, type RequestHead } from "../../gateway/primary/request-head.js";
+import { chooseSlot, sessionIdOf, slotForIp } from "../../gateway/primary/routing.js";
 import { createSessionId, slotOfSessionId } from "../../gateway/session-id.js";
 
 function head(text: string): RequestHead {
@@ -17,7 +19,9 @@ describe("parseRequestHead", () => {
   });
 
   it("parses the request line and joins repeated headers", () => {
-    const parsed = head("POST /socket.io/?EIO=4&transport=polling&sid=1_abc HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 1.1.1.1\r\nx-forwarded-for: 2.2.2.2\r\n\r\nbody");
+    const parsed = head(
+      "POST /socket.io/?EIO=4&transport=polling&sid=1_abc HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 1.1.1.1\r\nx-forwarded-for: 2.2.2.2\r\n\r\nbody",
+    );
     assert.equal(parsed.method, "POST");
     assert.equal(parsed.target, "/socket.io/?EIO=4&transport=polling&sid=1_abc");
     assert.equal(parsed.headers.get("x-forwarded-for"), "1.1.1.1, 2.2.2.2");
@@ -65,7 +69,17 @@ describe("clientIp", () => {
   });
 
   it("ignores forwarding headers entirely without --trust-proxy", () => {
-    assert.equal(clientIp("127.0.0.1", new Map([["x-forwarded-for", "8.8.8.8"], ["x-real-ip", "8.8.4.4"]]), trustedProxies([])), "127.0.0.1");
+    assert.equal(
+      clientIp(
+        "127.0.0.1",
+        new Map([
+          ["x-forwarded-for", "8.8.8.8"],
+          ["x-real-ip", "8.8.4.4"],
+        ]),
+        trustedProxies([]),
+      ),
+      "127.0.0.1",
+    );
   });
 
   it("falls back to X-Real-IP, then to the peer", () => {
@@ -82,9 +96,9 @@ describe("slot choice", () => {
         const ip = `127.0.${i >> 8}.${i & 255}`;
         const slot = slotForIp(ip, workers);
         assert.equal(slotForIp(ip, workers), slot);
-        counts[slot]!++;
+        counts[slot]++;
       }
-      for (const count of counts) assert.ok(count > 200 / workers / 2, `uneven spread over ${workers} slots: ${counts}`);
+      for (const count of counts) assert.ok(count > 200 / workers / 2, `uneven spread over ${workers} slots: ${counts.join(",")}`);
     }
   });
 
@@ -92,10 +106,19 @@ describe("slot choice", () => {
     const ip = "127.0.0.5";
     const other = (slotForIp(ip, 2) + 1) % 2;
     const cookie = `theme=dark; io=${createSessionId(other)}; x=1`;
-    assert.deepEqual(chooseSlot(head(`GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nCookie: ${cookie}\r\n\r\n`), ip, 2, "io"), { slot: other, reason: "cookie" });
-    assert.deepEqual(chooseSlot(head(`GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nCookie: ${cookie}\r\n\r\n`), ip, 2), { slot: slotForIp(ip, 2), reason: "ip" });
+    assert.deepEqual(chooseSlot(head(`GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nCookie: ${cookie}\r\n\r\n`), ip, 2, "io"), {
+      slot: other,
+      reason: "cookie",
+    });
+    assert.deepEqual(chooseSlot(head(`GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nCookie: ${cookie}\r\n\r\n`), ip, 2), {
+      slot: slotForIp(ip, 2),
+      reason: "ip",
+    });
     const query = createSessionId(slotForIp(ip, 2));
-    assert.deepEqual(chooseSlot(head(`GET /socket.io/?sid=${query} HTTP/1.1\r\nCookie: ${cookie}\r\n\r\n`), ip, 2, "io"), { slot: slotForIp(ip, 2), reason: "session" });
+    assert.deepEqual(chooseSlot(head(`GET /socket.io/?sid=${query} HTTP/1.1\r\nCookie: ${cookie}\r\n\r\n`), ip, 2, "io"), {
+      slot: slotForIp(ip, 2),
+      reason: "session",
+    });
     assert.deepEqual(chooseSlot(head(`GET / HTTP/1.1\r\nCookie: io=garbage\r\n\r\n`), ip, 2, "io"), { slot: slotForIp(ip, 2), reason: "ip" });
   });
 

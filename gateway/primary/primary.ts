@@ -1,0 +1,211 @@
+import cluster, { type Worker } from "node:cluster";
+import type { Server as HttpServer } from "node:http";
+import { createServer, type Server, type Socket } from "node:net";
+import { fileURLToPath } from "node:url";
+import type { BlockList } from "node:net";
+import { setupClusterAdapterPrimary } from "../../adapter/index.js";
+import { GatewayError } from "../../common/errors.js";
+import { readRequestHead } from "./head-reader.js";
+import { ConnectionCounter } from "./ip-limit.js";
+import { asWorkerMessage, ipcMessage, type PrimaryToWorker } from "../ipc.js";
+import { Lifecycle } from "../lifecycle.js";
+import type { Logger } from "../logger.js";
+import { PrimaryMetrics } from "./metrics.js";
+import type { ResolvedOptions } from "../options.js";
+import { refuseConnection } from "./responses.js";
+import { clientIp, isTrustedProxy, normalizeIp, trustedProxies } from "../client-ip.js";
+import { chooseSlot, type RouteReason } from "./routing.js";
+import { WorkerPool } from "./worker-pool.js";
+
+/** How long a connection waits for its slot's worker to be (re)started before another worker takes it, in ms. */
+const HANDOFF_WAIT = 5000;
+
+/**
+ * The primary: owns the public port, reads the head of each connection's first request,
+ * picks a worker slot (the session's slot, else the client IP's hash) and hands the socket
+ * itself to that worker. After the hand-off no byte of that connection passes the primary.
+ *
+ * Written here rather than taken from @socket.io/sticky, which has no IP hashing, proxies
+ * every long-polling POST through the primary and turns the bytes it read into strings.
+ */
+export class Primary {
+  readonly lifecycle: Lifecycle;
+  readonly pool: WorkerPool;
+  private readonly metrics: PrimaryMetrics;
+  private readonly trusted: BlockList | undefined;
+  private readonly connections: ConnectionCounter;
+  private server: Server | undefined;
+  private metricsServer: HttpServer | undefined;
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    private readonly options: ResolvedOptions,
+    private readonly logger: Logger,
+  ) {
+    this.lifecycle = new Lifecycle(logger);
+    this.pool = new WorkerPool(options, logger);
+    this.metrics = new PrimaryMetrics(this.pool);
+    this.trusted = trustedProxies(options.trustProxy);
+    this.connections = new ConnectionCounter(options.maxConnsPerIp);
+  }
+
+  /** Listens, starts the workers and resolves with the public port once every worker is ready. */
+  async start(): Promise<number> {
+    // "advanced" serialization sends the bytes already read as a Buffer, not as a string.
+    cluster.setupPrimary({ exec: fileURLToPath(new URL("../worker/main.js", import.meta.url)), serialization: "advanced" });
+    if (!this.options.redis) setupClusterAdapterPrimary();
+    cluster.on("message", (worker, message) => this.onWorkerMessage(worker, message));
+    this.pool.on("exit", (record) => this.connections.releaseWorker(record.worker.id));
+
+    const server = createServer({ pauseOnConnect: true, noDelay: true }, (socket) => void this.onConnection(socket));
+    this.server = server;
+    const port = await listen(server, this.options.host, this.options.port);
+    if (typeof this.options.metrics === "number") {
+      this.metricsServer = await this.metrics.listen(this.options.host, this.options.metrics).catch((error: NodeJS.ErrnoException) => {
+        throw new GatewayError("ERR_LISTEN", `cannot listen on ${this.options.host}:${this.options.metrics} (--metrics): ${error.code ?? error.message}`);
+      });
+    }
+    this.pool.start();
+    await this.allWorkersReady();
+    this.lifecycle.setState("ready");
+    return port;
+  }
+
+  private allWorkersReady(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        if (this.pool.readyCount() < this.options.workers) return;
+        this.pool.off("ready", check);
+        this.pool.markStarted();
+        resolve();
+      };
+      this.pool.on("ready", check);
+      this.pool.once("fatal", (slot, failure) => {
+        this.pool.off("ready", check);
+        this.logger.error({ slot, reason: failure.message }, "a worker could not start: stopping");
+        const error = failure.configuration
+          ? new GatewayError("ERR_WORKER_START", failure.message)
+          : new GatewayError("ERR_APP_SETUP", `the app's set-up failed in worker ${slot}: ${failure.message}`);
+        void this.close().then(() => reject(error));
+      });
+    });
+  }
+
+  private onWorkerMessage(worker: Worker, raw: unknown): void {
+    const message = asWorkerMessage(raw);
+    if (!message) return;
+    switch (message.type) {
+      case "configure-request":
+        this.pool.configure(worker);
+        break;
+      case "start-failed":
+        this.pool.startFailed(worker, { configuration: message.configuration, message: message.message });
+        break;
+      case "ready":
+        this.pool.markReady(worker);
+        break;
+      case "connection-closed":
+        this.connections.release(worker.id, message.ip);
+        break;
+      case "metrics-request":
+        this.metrics.text().then(
+          (text) => sendTo(worker, ipcMessage<PrimaryToWorker>({ type: "metrics-response", id: message.id, text })),
+          (error: Error) => sendTo(worker, ipcMessage<PrimaryToWorker>({ type: "metrics-response", id: message.id, error: error.message })),
+        );
+        break;
+    }
+  }
+
+  private async onConnection(socket: Socket): Promise<void> {
+    // Until the hand-off the primary owns the socket: a reset must not become an uncaught error.
+    socket.on("error", (error) => this.logger.debug({ err: error.message }, "client socket error before hand-off"));
+    const peer = normalizeIp(socket.remoteAddress ?? "");
+    const peerIsProxy = isTrustedProxy(peer, this.trusted);
+    if (!peerIsProxy && this.connections.isFull(peer)) return this.refuse(socket, 429, "too many connections from this address", "ip-limit");
+
+    const result = await readRequestHead(socket, this.options);
+    switch (result.kind) {
+      case "closed":
+        return;
+      case "timeout":
+        this.logger.debug({ peer, port: socket.remotePort, receivedBytes: result.bytes.length }, "header timeout");
+        return this.refuse(socket, 408, `no complete request head within ${this.options.headerTimeout} ms`, "header-timeout");
+      case "too-large":
+        return this.refuse(socket, 431, `request head larger than ${this.options.maxHeaderSize} bytes`, "header-size");
+      case "invalid":
+        return this.refuse(socket, 400, result.reason, "bad-request");
+    }
+    const ip = clientIp(peer, result.head.headers, this.trusted);
+    if (peerIsProxy && this.connections.isFull(ip)) return this.refuse(socket, 429, "too many connections from this address", "ip-limit");
+    const { slot, reason } = chooseSlot(result.head, ip, this.options.workers, this.options.cookie);
+    await this.handOff(socket, result.bytes, ip, slot, reason);
+  }
+
+  private async handOff(socket: Socket, bytes: Buffer, ip: string, slot: number, reason: RouteReason): Promise<void> {
+    let target = { slot, worker: this.pool.readyWorker(slot) ?? (await this.pool.whenReady(slot, HANDOFF_WAIT)) };
+    if (!target.worker) {
+      // The slot's worker stayed down (crash loop): serving elsewhere beats refusing.
+      const fallback = this.pool.anyReadyWorker(slot);
+      if (!fallback) return this.refuse(socket, 503, "no worker available", "no-worker");
+      target = fallback;
+    }
+    if (socket.destroyed) return;
+    const worker = target.worker!;
+    // Without a per-IP limit nothing is counted, and workers send no close reports.
+    const counted = this.options.maxConnsPerIp > 0;
+    if (counted) this.connections.add(worker.id, ip);
+    this.metrics.handoffs.inc({ route: reason });
+    const message = ipcMessage<PrimaryToWorker>({ type: "connection", bytes, ip, reportClose: counted });
+    this.logger.trace({ slot: target.slot, route: reason, ip }, "hand-off");
+    worker.send(message, socket, { keepOpen: false }, (error: Error | null) => {
+      if (!error) return;
+      this.logger.debug({ slot: target.slot, err: error.message }, "hand-off failed");
+      if (counted) this.connections.release(worker.id, ip);
+      socket.destroy();
+    });
+  }
+
+  private refuse(socket: Socket, status: 400 | 408 | 429 | 431 | 503, detail: string, reason: string): void {
+    this.metrics.rejected.inc({ reason });
+    this.logger.debug({ status, reason, peer: socket.remoteAddress }, "connection refused by the primary");
+    refuseConnection(socket, status, detail);
+  }
+
+  /** Replaces the workers one slot at a time (SIGHUP). */
+  reload(): Promise<void> {
+    return this.pool.rollingRestart();
+  }
+
+  /**
+   * Graceful stop: no new connections, every worker drains (its /readyz turns 503, Socket.IO
+   * closes, the adapter closes), and what is still running after `shutdownTimeout` is killed.
+   * Idempotent: every call returns the same promise.
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.lifecycle.setState("draining");
+      this.server?.close();
+      this.metricsServer?.close();
+      const killed = await this.pool.drain(this.options.shutdownTimeout);
+      if (killed > 0) this.logger.warn({ killed }, `${killed} worker(s) did not drain within ${this.options.shutdownTimeout} ms and were killed`);
+      this.lifecycle.setState("closed");
+    })();
+    return this.closing;
+  }
+}
+
+function sendTo(worker: Worker, message: PrimaryToWorker): void {
+  if (worker.isConnected()) worker.send(message, undefined, () => {});
+}
+
+function listen(server: Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once("error", (error: NodeJS.ErrnoException) =>
+      reject(new GatewayError("ERR_LISTEN", `cannot listen on ${host}:${port}: ${error.code ?? error.message}`)),
+    );
+    server.listen({ host, port, backlog: 4096 }, () => {
+      const address = server.address();
+      resolve(typeof address === "object" && address ? address.port : port);
+    });
+  });
+}

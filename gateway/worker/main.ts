@@ -1,0 +1,34 @@
+/**
+ * Entry point of a worker process (cluster `exec`): waits for the primary's "configure"
+ * message (options and slot, over IPC rather than the environment), validates the options
+ * again, then runs the worker.
+ */
+import { GatewayError } from "../../common/errors.js";
+import { WORKER_EXIT_CONFIG } from "../exit-codes.js";
+import { asPrimaryMessage, ipcMessage, type ConfigureMessage, type WorkerToPrimary } from "../ipc.js";
+import { resolveOptions } from "../options.js";
+import { runWorker } from "./worker.js";
+
+function onMessage(raw: unknown): void {
+  const message = asPrimaryMessage(raw);
+  if (message?.type !== "configure") return;
+  process.off("message", onMessage);
+  start(message);
+}
+
+function start({ options: raw, slot }: ConfigureMessage): void {
+  let options;
+  try {
+    options = resolveOptions(raw);
+  } catch (error) {
+    process.stderr.write(`worker ${slot}: ${(error as Error).message}\n`);
+    process.exit(error instanceof GatewayError ? WORKER_EXIT_CONFIG : 1);
+  }
+  runWorker(options, slot).catch((error: Error) => {
+    process.stderr.write(`worker ${slot} failed to start: ${error.stack ?? error.message}\n`);
+    process.exit(1);
+  });
+}
+
+process.on("message", onMessage);
+process.send?.(ipcMessage<WorkerToPrimary>({ type: "configure-request" }));
