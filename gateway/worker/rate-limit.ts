@@ -2,8 +2,6 @@ import type { Socket } from "socket.io";
 
 /**
  * A token bucket per socket: `rate` events per second with a burst of the same size.
- * An event over the limit is dropped; if it asked for an acknowledgement it gets
- * `{ ok: false, error }`, so a well-behaved client learns why.
  */
 export class TokenBucket {
   private tokens: number;
@@ -28,7 +26,20 @@ export class TokenBucket {
   }
 }
 
-export const RATE_LIMITED = "rate limit exceeded";
+/**
+ * The gateway's own event to a socket whose events were refused. Namespaced with `sio-gateway:`
+ * so it cannot be mistaken for (or collide with) an event of the app.
+ */
+export const RATE_LIMITED_EVENT = "sio-gateway:rate-limited";
+
+/** The payload of RATE_LIMITED_EVENT: the event that was refused and the limit (events per second). */
+export interface RateLimitedNotice {
+  event: string;
+  limit: number;
+}
+
+/** How often, at most, one socket is told about refused events (ms): a flood must not become a flood back. */
+export const RATE_LIMITED_NOTICE_INTERVAL = 1000;
 
 /** What the event middleware reports, for the metrics. */
 export interface EventCounters {
@@ -36,22 +47,26 @@ export interface EventCounters {
   refused(): void;
 }
 
-/** A packet's last argument is its acknowledgement callback when it is a function (Socket.IO puts it there). */
-function isAcknowledgement(value: unknown): value is (response: { ok: false; error: string }) => void {
-  return typeof value === "function";
-}
-
 /**
  * Installs the per-socket event middleware: every event is counted, and with `rate` > 0 the
- * ones over the limit are refused (dropped; an acknowledgement gets `{ ok: false, error }`).
+ * ones over the limit are refused: dropped and counted, and the socket gets RATE_LIMITED_EVENT
+ * at most once per RATE_LIMITED_NOTICE_INTERVAL.
+ *
+ * A refused event's acknowledgement is never called: the ack belongs to the app, and an answer
+ * of the gateway's shape would reach code typed for the app's answers. A client that emits
+ * with `.timeout()` gets its timeout, as when any event is lost.
  */
-export function guardEvents(socket: Socket, rate: number, counters: EventCounters): void {
-  const bucket = rate > 0 ? new TokenBucket(rate) : undefined;
+export function guardEvents(socket: Socket, rate: number, counters: EventCounters, now: () => number = () => performance.now()): void {
+  const bucket = rate > 0 ? new TokenBucket(rate, now) : undefined;
+  let lastNotice = -Infinity;
   socket.use((packet, next) => {
     counters.received();
     if (!bucket || bucket.take()) return next();
     counters.refused();
-    const ack: unknown = packet[packet.length - 1];
-    if (isAcknowledgement(ack)) ack({ ok: false, error: RATE_LIMITED });
+    const at = now();
+    if (at - lastNotice < RATE_LIMITED_NOTICE_INTERVAL) return;
+    lastNotice = at;
+    const notice: RateLimitedNotice = { event: String(packet[0]), limit: rate };
+    socket.emit(RATE_LIMITED_EVENT, notice);
   });
 }
