@@ -38,7 +38,7 @@ export function evaluateHost(readings: HostReadings, connections: number): Check
   const portsNeeded = Math.min(connections, MAX_PORTS_PER_DESTINATION);
   const checks: Check[] = [
     {
-      setting: "open files per process (ulimit -n)",
+      setting: `open files per process (ulimit -n${readings.openFilesOf && readings.openFilesOf !== "this shell" ? ` of ${readings.openFilesOf}` : ""})`,
       now: shown(readings.openFiles),
       needed: `>= ${perProcess}`,
       ok: readings.openFiles !== undefined && readings.openFiles >= perProcess,
@@ -79,6 +79,7 @@ export function evaluateHost(readings: HostReadings, connections: number): Check
           : 'sysctl -w net.ipv4.ip_local_port_range="1024 65535"',
     },
   ];
+  checks.push(...nginxWorkerChecks(readings, connections), ...selinuxChecks(readings));
   if (readings.conntrackMax === undefined) {
     checks.push({
       setting: "net.netfilter.nf_conntrack_max",
@@ -105,7 +106,56 @@ export function evaluateHost(readings: HostReadings, connections: number): Check
       },
     );
   }
-  return checks;
+  // A row that is fine needs nothing done: its "how to set" would only ever name the needed value,
+  // which can be below what the host has (fs.file-max 2466160 -> 95536): never print that.
+  return checks.map((check) => (check.ok && !check.howToSet.startsWith("nothing to do") ? { ...check, howToSet: "nothing to do" } : check));
+}
+
+/** nginx workers each hold two descriptors per client (client side, upstream side), and share the clients. */
+function nginxWorkerChecks(readings: HostReadings, connections: number): Check[] {
+  const workers = readings.nginxWorkers ?? [];
+  if (workers.length === 0) return [];
+  const perWorker = Math.ceil((2 * connections) / workers.length) + FD_HEADROOM;
+  const lowest = Math.min(...workers.map((worker) => worker.openFiles));
+  return [
+    {
+      setting: `nginx worker open files (${workers.length} workers)`,
+      now: shown(lowest),
+      needed: `>= ${perWorker}`,
+      ok: lowest >= perWorker,
+      howToSet: `worker_rlimit_nofile ${perWorker}; in nginx.conf (and LimitNOFILE=${perWorker} in nginx.service), then reload nginx`,
+    },
+  ];
+}
+
+/**
+ * SELinux confines nginx and HAProxy (httpd_t): without httpd_can_network_connect they may not
+ * connect to the gateway's ports, and every proxied request gets 502 (RHEL, Fedora, Rocky, Alma).
+ */
+function selinuxChecks(readings: HostReadings): Check[] {
+  if (readings.selinux === undefined) return [];
+  const enforcing = readings.selinux === "enforcing";
+  const rows: Check[] = [
+    {
+      setting: "SELinux (getenforce)",
+      now: readings.selinux,
+      needed: "any (enforcing needs the boolean below)",
+      ok: true,
+      howToSet: "nothing to do",
+    },
+  ];
+  if (readings.selinux !== "disabled") {
+    const on = readings.httpdCanNetworkConnect;
+    rows.push({
+      setting: "SELinux httpd_can_network_connect",
+      now: on === undefined ? "unknown" : on ? "on" : "off",
+      needed: enforcing ? "on (a proxy may connect to the gateway)" : "on before enforcing",
+      // Permissive mode only logs denials: not a failure yet, but say what enforcing will need.
+      ok: on === true || !enforcing,
+      howToSet: "setsebool -P httpd_can_network_connect 1 (lets nginx/HAProxy reach upstream ports; -P keeps it across reboots)",
+    });
+  }
+  return rows;
 }
 
 /** The checks as an aligned text table. */

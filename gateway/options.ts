@@ -38,6 +38,8 @@ export interface GatewayOptions {
   rateLimit?: number;
   /** Open connections accepted from one client IP; 0 turns it off. @default 1000 */
   maxConnsPerIp?: number;
+  /** Connections the primary lets wait for their request head at once, all clients together (beyond: 503). @default 10000 */
+  maxPendingHeads?: number;
   /** Operational log level. @default "info" */
   logLevel?: LogLevel;
   /** `/metrics`: "on" (public and worker ports), "off", or a port the primary serves it on alone. @default "on" */
@@ -65,8 +67,12 @@ type OptionName = keyof GatewayOptions;
 interface OptionSpec {
   /** Command-line flag without the dashes. */
   flag: string;
-  /** Environment variable. */
+  /** Environment variable without the prefix: `SIO_GATEWAY_<env>` is read first, the bare name for one more release (see envNames). */
   env: string;
+  /** One line for `sio-gateway help start`. */
+  description?: string;
+  /** The default as `help` shows it (`none` when unset). */
+  defaultText?: string;
   /** Turns a raw value (a string from argv/env, or a typed value from the library) into the typed one. */
   parse(raw: unknown, name: string): unknown;
 }
@@ -164,28 +170,139 @@ const MAX_MS = 24 * 3600 * 1000;
 
 /** One row per option: its flag, its environment variable and how its value is checked. */
 export const OPTION_SPECS: Readonly<Record<OptionName, OptionSpec>> = {
-  port: { flag: "port", env: "PORT", parse: integer(0, 65535, "a port number from 0 to 65535") },
-  host: { flag: "host", env: "HOST", parse: nonEmptyString("a bind address") },
-  workers: { flag: "workers", env: "WORKERS", parse: integer(1, 1024, "a positive integer") },
-  redis: { flag: "redis", env: "REDIS_URL", parse: redisUrl },
-  app: { flag: "app", env: "GATEWAY_APP", parse: appPath },
-  trustProxy: { flag: "trust-proxy", env: "TRUST_PROXY", parse: list("comma-separated IPs or CIDRs", isIpOrCidr) },
-  workerPortBase: { flag: "worker-port-base", env: "WORKER_PORT_BASE", parse: integer(1, 65535, "a port number from 1 to 65535") },
-  emitToken: { flag: "emit-token", env: "EMIT_TOKEN", parse: nonEmptyString("a non-empty token") },
-  corsOrigin: { flag: "cors-origin", env: "CORS_ORIGIN", parse: list("comma-separated origins", (o) => o === "*" || /^https?:\/\/[^/\s]+$/.test(o)) },
-  shutdownTimeout: { flag: "shutdown-timeout", env: "SHUTDOWN_TIMEOUT", parse: integer(0, MAX_MS, "a duration in ms (integer >= 0)") },
-  headerTimeout: { flag: "header-timeout", env: "HEADER_TIMEOUT", parse: integer(1, MAX_MS, "a duration in ms (integer >= 1)") },
-  maxHeaderSize: { flag: "max-header-size", env: "MAX_HEADER_SIZE", parse: integer(256, 1 << 20, "a size in bytes from 256 to 1048576") },
-  rateLimit: { flag: "rate-limit", env: "RATE_LIMIT", parse: nonNegativeNumber },
-  maxConnsPerIp: { flag: "max-conns-per-ip", env: "MAX_CONNS_PER_IP", parse: integer(0, 10_000_000, "an integer >= 0") },
-  logLevel: { flag: "log-level", env: "LOG_LEVEL", parse: logLevel },
-  metrics: { flag: "metrics", env: "METRICS", parse: metricsSetting },
-  adminUi: { flag: "admin-ui", env: "ADMIN_UI", parse: adminCredentials },
-  cookie: { flag: "cookie", env: "COOKIE", parse: cookieName },
+  port: {
+    flag: "port",
+    env: "PORT",
+    description: "public port of the primary (0: any free port)",
+    defaultText: "3000",
+    parse: integer(0, 65535, "a port number from 0 to 65535"),
+  },
+  host: { flag: "host", env: "HOST", description: "bind address of the public port", defaultText: "0.0.0.0", parse: nonEmptyString("a bind address") },
+  workers: { flag: "workers", env: "WORKERS", description: "worker processes", defaultText: "available CPUs", parse: integer(1, 1024, "a positive integer") },
+  redis: {
+    flag: "redis",
+    env: "REDIS_URL",
+    description: "redis://, rediss://, redis-sentinel://\u2026 or redis-cluster://\u2026 URL; without it, single-machine mode (IPC)",
+    defaultText: "none",
+    parse: redisUrl,
+  },
+  app: {
+    flag: "app",
+    env: "GATEWAY_APP",
+    description: "path of the app module (default export (ctx) => void, optional `options` export)",
+    defaultText: "bundled demo app",
+    parse: appPath,
+  },
+  trustProxy: {
+    flag: "trust-proxy",
+    env: "TRUST_PROXY",
+    description: "comma-separated IPs/CIDRs whose connections are routed by X-Forwarded-For / X-Real-IP",
+    defaultText: "none",
+    parse: list("comma-separated IPs or CIDRs", isIpOrCidr),
+  },
+  workerPortBase: {
+    flag: "worker-port-base",
+    env: "WORKER_PORT_BASE",
+    description: "worker i also listens on base+i (direct upstreams for a proxy)",
+    defaultText: "none",
+    parse: integer(1, 65535, "a port number from 1 to 65535"),
+  },
+  emitToken: {
+    flag: "emit-token",
+    env: "EMIT_TOKEN",
+    description: "bearer token that enables POST /emit",
+    defaultText: "none",
+    parse: nonEmptyString("a non-empty token"),
+  },
+  corsOrigin: {
+    flag: "cors-origin",
+    env: "CORS_ORIGIN",
+    description: "comma-separated allowed origins; * allows any",
+    defaultText: "none (same origin)",
+    parse: list("comma-separated origins", (o) => o === "*" || /^https?:\/\/[^/\s]+$/.test(o)),
+  },
+  shutdownTimeout: {
+    flag: "shutdown-timeout",
+    env: "SHUTDOWN_TIMEOUT",
+    description: "ms to drain on SIGTERM/SIGINT before workers are killed",
+    defaultText: "10000",
+    parse: integer(0, MAX_MS, "a duration in ms (integer >= 0)"),
+  },
+  headerTimeout: {
+    flag: "header-timeout",
+    env: "HEADER_TIMEOUT",
+    description: "ms the primary waits for a request head (then 408)",
+    defaultText: "10000",
+    parse: integer(1, MAX_MS, "a duration in ms (integer >= 1)"),
+  },
+  maxHeaderSize: {
+    flag: "max-header-size",
+    env: "MAX_HEADER_SIZE",
+    description: "bytes of request head the primary reads at most (then 431)",
+    defaultText: "16384",
+    parse: integer(256, 1 << 20, "a size in bytes from 256 to 1048576"),
+  },
+  rateLimit: {
+    flag: "rate-limit",
+    env: "RATE_LIMIT",
+    description: "events per second one socket may send; 0 turns it off",
+    defaultText: "50",
+    parse: nonNegativeNumber,
+  },
+  maxPendingHeads: {
+    flag: "max-pending-heads",
+    env: "MAX_PENDING_HEADS",
+    description: "connections waiting for their request head at once, all clients together (then 503)",
+    defaultText: "10000",
+    parse: integer(1, 10_000_000, "an integer >= 1"),
+  },
+  maxConnsPerIp: {
+    flag: "max-conns-per-ip",
+    env: "MAX_CONNS_PER_IP",
+    description: "open connections and sessions one client IP may hold; 0 turns it off",
+    defaultText: "1000",
+    parse: integer(0, 10_000_000, "an integer >= 0"),
+  },
+  logLevel: { flag: "log-level", env: "LOG_LEVEL", description: "fatal, error, warn, info, debug, trace or silent", defaultText: "info", parse: logLevel },
+  metrics: {
+    flag: "metrics",
+    env: "METRICS",
+    description: "GET /metrics: on, off, or a port the primary serves it on alone",
+    defaultText: "on",
+    parse: metricsSetting,
+  },
+  adminUi: {
+    flag: "admin-ui",
+    env: "ADMIN_UI",
+    description: "USER:PASSWORD enabling @socket.io/admin-ui at /admin-ui/",
+    defaultText: "none",
+    parse: adminCredentials,
+  },
+  cookie: {
+    flag: "cookie",
+    env: "COOKIE",
+    description: "Engine.IO session cookie name; routes requests without sid= by it",
+    defaultText: "none",
+    parse: cookieName,
+  },
 };
 
+/** The prefix of every option's environment variable: `SIO_GATEWAY_PORT`, `SIO_GATEWAY_REDIS_URL`. */
+export const ENV_PREFIX = "SIO_GATEWAY_";
+
+/**
+ * An option's environment variables: the prefixed one, read first, and the bare legacy one
+ * (`PORT`, `REDIS_URL`), still read for one release. `GATEWAY_APP` becomes `SIO_GATEWAY_APP`.
+ */
+export function envNames(spec: Pick<OptionSpec, "env">): { prefixed: string; legacy: string } {
+  return { prefixed: `${ENV_PREFIX}${spec.env.replace(/^GATEWAY_/, "")}`, legacy: spec.env };
+}
+
 /** Environment variables whose values are secrets (tokens, passwords, URLs with credentials): kept out of workers' environments. */
-export const SECRET_ENV_VARS: readonly string[] = [OPTION_SPECS.emitToken.env, OPTION_SPECS.adminUi.env, OPTION_SPECS.redis.env];
+export const SECRET_ENV_VARS: readonly string[] = [OPTION_SPECS.emitToken, OPTION_SPECS.adminUi, OPTION_SPECS.redis].flatMap((spec) => {
+  const names = envNames(spec);
+  return [names.prefixed, names.legacy];
+});
 
 /** The defaults, in one place. `workers` and `app` depend on the machine and the install, so they are computed. */
 export function defaultOptions(): ResolvedOptions {
@@ -204,6 +321,7 @@ export function defaultOptions(): ResolvedOptions {
     maxHeaderSize: 16_384,
     rateLimit: 50,
     maxConnsPerIp: 1000,
+    maxPendingHeads: 10_000,
     logLevel: "info",
     metrics: "on",
     adminUi: undefined,
@@ -234,12 +352,30 @@ export function resolveOptions(input: Record<string, unknown> = {}): ResolvedOpt
   }) as ResolvedOptions;
 }
 
-/** Raw option values from environment variables (the CLI lays its flags over these). */
-export function optionsFromEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+/**
+ * Raw option values from environment variables (the CLI lays its flags over these). The
+ * prefixed name wins. A bare legacy name is read only when its value is valid: generic names
+ * such as `PORT` or `METRICS` are often set for other programs, and one of those must not stop
+ * the gateway from starting; `onIgnored` hears about each one skipped. Prefixed values are
+ * passed on unchecked, so a bad one fails start-up naming the option.
+ */
+export function optionsFromEnv(env: NodeJS.ProcessEnv, onIgnored?: (message: string) => void): Record<string, string> {
   const raw: Record<string, string> = {};
   for (const [name, spec] of Object.entries(OPTION_SPECS)) {
-    const value = env[spec.env];
-    if (value !== undefined && value !== "") raw[name] = value;
+    const { prefixed, legacy } = envNames(spec);
+    const value = env[prefixed];
+    if (value !== undefined && value !== "") {
+      raw[name] = value;
+      continue;
+    }
+    const old = env[legacy];
+    if (old === undefined || old === "") continue;
+    try {
+      spec.parse(old, spec.flag);
+      raw[name] = old;
+    } catch (error) {
+      onIgnored?.(`ignoring ${legacy}: ${(error as Error).message} (set ${prefixed} to configure sio-gateway)`);
+    }
   }
   return raw;
 }
