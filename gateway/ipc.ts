@@ -15,6 +15,8 @@ export interface ConnectionMessage {
   ip: string;
   /** True when the primary counts connections per IP (--max-conns-per-ip): the worker reports the close. */
   reportClose: boolean;
+  /** The hand-off's number: the worker acknowledges it (`connection-ack`), or the primary answers 503 itself. */
+  id: number;
 }
 
 /** Primary → worker, first message after fork: the options in force and the worker's slot (secrets never travel in the environment). */
@@ -78,8 +80,55 @@ export interface MetricsRequestMessage {
   id: number;
 }
 
-export type PrimaryToWorker = ConfigureMessage | ConnectionMessage | DrainMessage | MetricsResponseMessage;
-export type WorkerToPrimary = ConfigureRequestMessage | StartFailedMessage | ReadyMessage | ConnectionClosedMessage | MetricsRequestMessage;
+/**
+ * Primary → every worker: where each slot's ready worker takes requests from its peers
+ * (per-request routing, worker/request-router.ts), indexed by slot; null for a slot whose
+ * worker is down, starting or not answering.
+ */
+export interface PeersMessage {
+  source: typeof IPC_SOURCE;
+  type: "peers";
+  paths: (string | null)[];
+}
+
+/** Primary → worker: are you there? (hung-worker detection; the worker answers `pong` with the same id). */
+export interface PingMessage {
+  source: typeof IPC_SOURCE;
+  type: "ping";
+  id: number;
+}
+
+/** Worker → primary, before `ready`: the Unix socket path where it takes requests forwarded by its peers. */
+export interface InternalAddressMessage {
+  source: typeof IPC_SOURCE;
+  type: "internal-address";
+  path: string;
+}
+
+/** Worker → primary: it took over the connection with this hand-off id. */
+export interface ConnectionAckMessage {
+  source: typeof IPC_SOURCE;
+  type: "connection-ack";
+  id: number;
+}
+
+/** Worker → primary: the answer to a ping (its event loop runs). */
+export interface PongMessage {
+  source: typeof IPC_SOURCE;
+  type: "pong";
+  id: number;
+}
+
+export type PrimaryToWorker = ConfigureMessage | ConnectionMessage | DrainMessage | MetricsResponseMessage | PeersMessage | PingMessage;
+export type WorkerToPrimary =
+  | ConfigureRequestMessage
+  | StartFailedMessage
+  | ReadyMessage
+  | ConnectionClosedMessage
+  | MetricsRequestMessage
+  | InternalAddressMessage
+  | ConnectionAckMessage
+  | PongMessage;
 
 type Payload<M> = M extends unknown ? Omit<M, "source"> : never;
 
@@ -117,6 +166,12 @@ export function asWorkerMessage(message: unknown): WorkerToPrimary | undefined {
       return typeof message.ip === "string" ? { source: IPC_SOURCE, type: "connection-closed", ip: message.ip } : undefined;
     case "metrics-request":
       return isId(message.id) ? { source: IPC_SOURCE, type: "metrics-request", id: message.id } : undefined;
+    case "internal-address":
+      return typeof message.path === "string" ? { source: IPC_SOURCE, type: "internal-address", path: message.path } : undefined;
+    case "pong":
+      return isId(message.id) ? { source: IPC_SOURCE, type: "pong", id: message.id } : undefined;
+    case "connection-ack":
+      return isId(message.id) ? { source: IPC_SOURCE, type: "connection-ack", id: message.id } : undefined;
     default:
       return undefined;
   }
@@ -132,9 +187,9 @@ export function asPrimaryMessage(message: unknown): PrimaryToWorker | undefined 
       return valid ? { source: IPC_SOURCE, type: "configure", options: options as Record<string, unknown>, slot } : undefined;
     }
     case "connection": {
-      const { bytes, ip, reportClose } = message;
-      if (!(bytes instanceof Uint8Array) || typeof ip !== "string" || typeof reportClose !== "boolean") return undefined;
-      return { source: IPC_SOURCE, type: "connection", bytes, ip, reportClose };
+      const { bytes, ip, reportClose, id } = message;
+      if (!(bytes instanceof Uint8Array) || typeof ip !== "string" || typeof reportClose !== "boolean" || !isId(id)) return undefined;
+      return { source: IPC_SOURCE, type: "connection", bytes, ip, reportClose, id };
     }
     case "drain":
       return { source: IPC_SOURCE, type: "drain" };
@@ -143,6 +198,13 @@ export function asPrimaryMessage(message: unknown): PrimaryToWorker | undefined 
       if (!isId(id) || !isOptionalString(text) || !isOptionalString(error)) return undefined;
       return { source: IPC_SOURCE, type: "metrics-response", id, ...(text === undefined ? {} : { text }), ...(error === undefined ? {} : { error }) };
     }
+    case "peers": {
+      const { paths } = message;
+      if (!Array.isArray(paths) || !paths.every((path) => path === null || typeof path === "string")) return undefined;
+      return { source: IPC_SOURCE, type: "peers", paths: [...(paths as (string | null)[])] };
+    }
+    case "ping":
+      return isId(message.id) ? { source: IPC_SOURCE, type: "ping", id: message.id } : undefined;
     default:
       return undefined;
   }

@@ -1,6 +1,10 @@
+/** The holder of connections still in the primary (reading their head, or refused and lingering); cluster worker ids start at 1. */
+export const PRIMARY_HOLDER = 0;
+
 /**
- * Open connections per client IP, as the primary sees them: counted when a connection is
- * handed to a worker, released when that worker reports it closed (or exits).
+ * Open connections per client IP, as the primary sees them: counted from accept (held by
+ * PRIMARY_HOLDER, refused ones too while they are open), moved to a worker at the hand-off,
+ * released when that worker reports it closed (or exits).
  * Kept per worker (cluster worker id, not slot: during a rolling restart two workers share a
  * slot) so an exited worker's connections are released at once.
  */
@@ -32,6 +36,12 @@ export class ConnectionCounter {
     if (counts === undefined || current === undefined) return;
     if (current <= 1) counts.delete(ip);
     else counts.set(ip, current - 1);
+  }
+
+  /** Moves one connection of `ip` from one holder to another (the primary hands it to a worker). */
+  move(from: number, to: number, ip: string): void {
+    this.release(from, ip);
+    this.add(to, ip);
   }
 
   /** Forgets every connection of a worker (it exited, so they are closed). */

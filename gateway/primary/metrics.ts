@@ -1,19 +1,25 @@
 import { createServer, type Server } from "node:http";
-import { AggregatorRegistry, Counter, Gauge, Registry } from "prom-client";
+import type { Worker } from "node:cluster";
+import { Counter, Gauge, Registry } from "prom-client";
+import { ClusterMetrics } from "./cluster-metrics.js";
 import type { WorkerPool } from "./worker-pool.js";
 
 /**
- * The primary's own metrics, and the cluster view: prom-client's AggregatorRegistry asks every
- * worker for its registry over IPC and sums series with equal labels; the primary's registry
- * is appended (its names differ, so the text stays valid exposition format).
+ * The primary's own metrics, and the cluster view: every answering worker's registry, asked
+ * over IPC and summed (cluster-metrics.ts); the primary's registry is appended (its names
+ * differ, so the text stays valid exposition format). A worker that does not answer is left
+ * out and shows as `sio_gateway_worker_up{worker} 0`.
  */
 export class PrimaryMetrics {
   private readonly registry = new Registry();
-  private readonly aggregator = new AggregatorRegistry();
+  readonly cluster = new ClusterMetrics();
   readonly handoffs: Counter<"route">;
   readonly rejected: Counter<"reason">;
+  private readonly workerUp: Gauge<"worker">;
+  readonly pendingHeads: Gauge;
+  readonly untrustedForwarded: Counter;
 
-  constructor(pool: WorkerPool) {
+  constructor(private readonly pool: WorkerPool) {
     new Gauge({
       name: "sio_gateway_workers",
       help: "Worker processes that are ready",
@@ -36,6 +42,22 @@ export class PrimaryMetrics {
       labelNames: ["route"],
       registers: [this.registry],
     });
+    this.pendingHeads = new Gauge({
+      name: "sio_gateway_primary_pending_heads",
+      help: "Connections the primary holds while they send their request head (capped by --max-pending-heads)",
+      registers: [this.registry],
+    });
+    this.untrustedForwarded = new Counter({
+      name: "sio_gateway_primary_untrusted_forwarded_total",
+      help: "Requests with X-Forwarded-For, X-Real-IP or Forwarded from an address not in --trust-proxy (ignored for routing)",
+      registers: [this.registry],
+    });
+    this.workerUp = new Gauge({
+      name: "sio_gateway_worker_up",
+      help: "1 when the worker in this slot answered the last scrape, 0 when it is down, starting or not answering (its series are missing then)",
+      labelNames: ["worker"],
+      registers: [this.registry],
+    });
     this.rejected = new Counter({
       name: "sio_gateway_primary_rejected_total",
       help: "Connections the primary closed without a hand-off, by reason",
@@ -44,10 +66,17 @@ export class PrimaryMetrics {
     });
   }
 
-  /** Prometheus text for the whole cluster. */
+  /** Prometheus text for the whole cluster: what the answering workers said, and which did not answer. */
   async text(): Promise<string> {
-    const [workers, primary] = await Promise.all([this.aggregator.clusterMetrics(), this.registry.metrics()]);
-    return `${workers}\n${primary}`;
+    const asked = new Map<number, Worker>();
+    for (const [slot, record] of this.pool.records) if (record.state === "ready" && record.responsive) asked.set(slot, record.worker);
+    const { text, answered } = await this.cluster.collect([...asked.values()]);
+    this.workerUp.reset();
+    for (let slot = 0; slot < this.pool.slotCount; slot++) {
+      const worker = asked.get(slot);
+      this.workerUp.set({ worker: String(slot) }, worker !== undefined && answered.has(worker.id) ? 1 : 0);
+    }
+    return `${text}\n${await this.registry.metrics()}`;
   }
 
   /** `--metrics PORT`: the primary serves GET /metrics on a port of its own (and nothing else there). */

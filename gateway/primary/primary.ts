@@ -6,15 +6,19 @@ import type { BlockList } from "node:net";
 import { setupClusterAdapterPrimary } from "../../adapter/index.js";
 import { GatewayError } from "../../common/errors.js";
 import { readRequestHead } from "./head-reader.js";
-import { ConnectionCounter } from "./ip-limit.js";
+import { PendingHandoffs } from "./handoffs.js";
+import { Heartbeat } from "./heartbeat.js";
+import { ConnectionCounter, PRIMARY_HOLDER } from "./ip-limit.js";
 import { asWorkerMessage, ipcMessage, type PrimaryToWorker } from "../ipc.js";
 import { Lifecycle } from "../lifecycle.js";
 import type { Logger } from "../logger.js";
 import { PrimaryMetrics } from "./metrics.js";
 import type { ResolvedOptions } from "../options.js";
 import { refuseConnection } from "./responses.js";
+import { startPresenceRelay } from "./presence-relay.js";
 import { clientIp, isTrustedProxy, normalizeIp, trustedProxies } from "../client-ip.js";
-import { chooseSlot, type RouteReason } from "./routing.js";
+import { chooseSlot, type RouteReason } from "../routing.js";
+import { RecoveryRelay } from "./recovery-relay.js";
 import { WorkerPool } from "./worker-pool.js";
 
 /** How long a connection waits for its slot's worker to be (re)started before another worker takes it, in ms. */
@@ -34,6 +38,12 @@ export class Primary {
   private readonly metrics: PrimaryMetrics;
   private readonly trusted: BlockList | undefined;
   private readonly connections: ConnectionCounter;
+  private readonly handoffs = new PendingHandoffs();
+  private readonly heartbeat: Heartbeat;
+  /** Connections still reading their request head (capped by --max-pending-heads). */
+  private pendingHeads = 0;
+  /** Whether the untrusted forwarding-header warning was logged (once; then only counted). */
+  private warnedUntrustedForward = false;
   private server: Server | undefined;
   private metricsServer: HttpServer | undefined;
   private closing: Promise<void> | undefined;
@@ -47,15 +57,25 @@ export class Primary {
     this.metrics = new PrimaryMetrics(this.pool);
     this.trusted = trustedProxies(options.trustProxy);
     this.connections = new ConnectionCounter(options.maxConnsPerIp);
+    this.heartbeat = new Heartbeat(this.pool, logger);
   }
 
   /** Listens, starts the workers and resolves with the public port once every worker is ready. */
   async start(): Promise<number> {
     // "advanced" serialization sends the bytes already read as a Buffer, not as a string.
     cluster.setupPrimary({ exec: fileURLToPath(new URL("../worker/main.js", import.meta.url)), serialization: "advanced" });
+    // Single-machine mode: the workers' rooms and broadcasts go through the primary, by the cluster
+    // adapter, or with connection-state recovery by the recovery relay (whichever the app's workers use).
+    const recovery = this.options.redis ? undefined : new RecoveryRelay(this.logger);
     if (!this.options.redis) setupClusterAdapterPrimary();
-    cluster.on("message", (worker, message) => this.onWorkerMessage(worker, message));
-    this.pool.on("exit", (record) => this.connections.releaseWorker(record.worker.id));
+    if (!this.options.redis) startPresenceRelay(this.pool, this.logger);
+    cluster.on("message", (worker, message) => recovery?.handle(worker, message) || this.onWorkerMessage(worker, message));
+    this.pool.on("exit", (record) => {
+      this.connections.releaseWorker(record.worker.id);
+      this.handoffs.workerGone(record.worker.id);
+    });
+    // Every change of who serves a slot reaches every worker: they forward misrouted requests by it.
+    for (const event of ["ready", "exit", "responsiveness"] as const) this.pool.on(event, () => this.sendPeers());
 
     const server = createServer({ pauseOnConnect: true, noDelay: true }, (socket) => void this.onConnection(socket));
     this.server = server;
@@ -66,6 +86,7 @@ export class Primary {
       });
     }
     this.pool.start();
+    this.heartbeat.start();
     await this.allWorkersReady();
     this.lifecycle.setState("ready");
     return port;
@@ -92,9 +113,21 @@ export class Primary {
   }
 
   private onWorkerMessage(worker: Worker, raw: unknown): void {
+    // Any message (ours, the cluster adapter's, prom-client's) shows the worker's event loop runs.
+    const record = this.pool.recordOf(worker);
+    if (record) this.heartbeat.answered(record);
+    if (this.metrics.cluster.onMessage(worker, raw)) return;
     const message = asWorkerMessage(raw);
     if (!message) return;
     switch (message.type) {
+      case "internal-address":
+        this.pool.setInternalPath(worker, message.path);
+        break;
+      case "connection-ack":
+        this.handoffs.acknowledge(message.id, worker.id);
+        break;
+      case "pong":
+        break;
       case "configure-request":
         this.pool.configure(worker);
         break;
@@ -121,9 +154,25 @@ export class Primary {
     socket.on("error", (error) => this.logger.debug({ err: error.message }, "client socket error before hand-off"));
     const peer = normalizeIp(socket.remoteAddress ?? "");
     const peerIsProxy = isTrustedProxy(peer, this.trusted);
-    if (!peerIsProxy && this.connections.isFull(peer)) return this.refuse(socket, 429, "too many connections from this address", "ip-limit");
+    // A connection counts against its IP from accept, refused ones too while they are open, so
+    // connections opened together cannot all pass the check. A proxy's own address is not
+    // limited: its clients are, once the head names them.
+    const hold = new ConnectionHold(this.connections, socket, this.options.maxConnsPerIp > 0);
+    if (!peerIsProxy) {
+      const full = this.connections.isFull(peer);
+      hold.count(peer);
+      if (full) return this.refuse(socket, 429, "too many connections from this address", "ip-limit");
+    }
+    if (this.pendingHeads >= this.options.maxPendingHeads) {
+      return this.refuse(socket, 503, "too many connections waiting to send their request", "pending-heads");
+    }
 
-    const result = await readRequestHead(socket, this.options);
+    this.pendingHeads++;
+    this.metrics.pendingHeads.inc();
+    const result = await readRequestHead(socket, this.options).finally(() => {
+      this.pendingHeads--;
+      this.metrics.pendingHeads.dec();
+    });
     switch (result.kind) {
       case "closed":
         return;
@@ -135,37 +184,77 @@ export class Primary {
       case "invalid":
         return this.refuse(socket, 400, result.reason, "bad-request");
     }
+    if (!peerIsProxy) this.noticeUntrustedForwarding(peer, result.head.headers);
     const ip = clientIp(peer, result.head.headers, this.trusted);
-    if (peerIsProxy && this.connections.isFull(ip)) return this.refuse(socket, 429, "too many connections from this address", "ip-limit");
+    if (peerIsProxy) {
+      const full = this.connections.isFull(ip);
+      hold.count(ip);
+      if (full) return this.refuse(socket, 429, "too many connections from this address", "ip-limit");
+    }
     const { slot, reason } = chooseSlot(result.head, ip, this.options.workers, this.options.cookie);
-    await this.handOff(socket, result.bytes, ip, slot, reason);
+    await this.handOff(socket, result.bytes, ip, slot, reason, hold);
   }
 
-  private async handOff(socket: Socket, bytes: Buffer, ip: string, slot: number, reason: RouteReason): Promise<void> {
-    let target = { slot, worker: this.pool.readyWorker(slot) ?? (await this.pool.whenReady(slot, HANDOFF_WAIT)) };
+  /**
+   * Forwarding headers from a peer that is not `--trust-proxy`: ignored for routing (a client
+   * could pick its worker with them), but most likely a proxy the operator forgot to trust,
+   * which puts every client on one worker. Logged once, then counted.
+   */
+  private noticeUntrustedForwarding(peer: string, headers: ReadonlyMap<string, string>): void {
+    if (!headers.has("x-forwarded-for") && !headers.has("x-real-ip") && !headers.has("forwarded")) return;
+    this.metrics.untrustedForwarded.inc();
+    if (this.warnedUntrustedForward) return;
+    this.warnedUntrustedForward = true;
+    this.logger.warn(
+      { peer },
+      "forwarding headers (X-Forwarded-For, X-Real-IP, Forwarded) from an address not in --trust-proxy are ignored: if it is your proxy, add it to --trust-proxy (further ones are counted in sio_gateway_primary_untrusted_forwarded_total)",
+    );
+  }
+
+  private async handOff(socket: Socket, bytes: Buffer, ip: string, slot: number, reason: RouteReason, hold: ConnectionHold): Promise<void> {
+    let target: { slot: number; worker: Worker | undefined };
+    if (this.pool.isUnresponsive(slot)) {
+      // Its sessions live nowhere else: say so at once. New sessions go to another worker.
+      if (reason !== "ip") return this.refuse(socket, 503, `worker ${slot}, which owns this session, is not answering`, "worker-unresponsive");
+      target = { slot, worker: undefined };
+    } else {
+      target = { slot, worker: this.pool.readyWorker(slot) ?? (await this.pool.whenReady(slot, HANDOFF_WAIT)) };
+    }
     if (!target.worker) {
-      // The slot's worker stayed down (crash loop): serving elsewhere beats refusing.
+      // The slot's worker stayed down (crash loop) or does not answer: serving elsewhere beats refusing.
       const fallback = this.pool.anyReadyWorker(slot);
       if (!fallback) return this.refuse(socket, 503, "no worker available", "no-worker");
       target = fallback;
     }
     if (socket.destroyed) return;
     const worker = target.worker!;
-    // Without a per-IP limit nothing is counted, and workers send no close reports.
-    const counted = this.options.maxConnsPerIp > 0;
-    if (counted) this.connections.add(worker.id, ip);
+    hold.handTo(worker.id);
     this.metrics.handoffs.inc({ route: reason });
-    const message = ipcMessage<PrimaryToWorker>({ type: "connection", bytes, ip, reportClose: counted });
+    // The primary keeps its copy of the socket until the worker acknowledges (handoffs.ts).
+    const id = this.handoffs.add(socket, worker.id, () => {
+      const record = this.pool.recordOf(worker);
+      if (record) this.pool.setResponsive(record, false);
+      this.refuse(socket, 503, `worker ${target.slot} did not take the connection (not answering)`, "worker-unresponsive");
+    });
+    const message = ipcMessage<PrimaryToWorker>({ type: "connection", bytes, ip, reportClose: hold.counted, id });
     this.logger.trace({ slot: target.slot, route: reason, ip }, "hand-off");
-    worker.send(message, socket, { keepOpen: false }, (error: Error | null) => {
+    worker.send(message, socket, { keepOpen: true }, (error: Error | null) => {
       if (!error) return;
       this.logger.debug({ slot: target.slot, err: error.message }, "hand-off failed");
-      if (counted) this.connections.release(worker.id, ip);
+      this.handoffs.cancel(id);
+      hold.handBack();
       socket.destroy();
     });
   }
 
+  /** Tells every live worker who serves each slot now (the peers they forward misrouted requests to). */
+  private sendPeers(): void {
+    const message = ipcMessage<PrimaryToWorker>({ type: "peers", paths: this.pool.peerPaths() });
+    for (const record of this.pool.liveRecords()) sendTo(record.worker, message);
+  }
+
   private refuse(socket: Socket, status: 400 | 408 | 429 | 431 | 503, detail: string, reason: string): void {
+    if (socket.destroyed) return;
     this.metrics.rejected.inc({ reason });
     this.logger.debug({ status, reason, peer: socket.remoteAddress }, "connection refused by the primary");
     refuseConnection(socket, status, detail);
@@ -184,6 +273,7 @@ export class Primary {
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.lifecycle.setState("draining");
+      this.heartbeat.stop();
       this.server?.close();
       this.metricsServer?.close();
       const killed = await this.pool.drain(this.options.shutdownTimeout);
@@ -191,6 +281,43 @@ export class Primary {
       this.lifecycle.setState("closed");
     })();
     return this.closing;
+  }
+}
+
+/**
+ * One connection's place in the per-IP count: held by the primary from accept (refused ones
+ * too, until they close), moved to the worker it is handed to (which reports its close).
+ */
+class ConnectionHold {
+  private ip: string | undefined;
+  private worker: number | undefined;
+
+  constructor(
+    private readonly counter: ConnectionCounter,
+    socket: Socket,
+    /** False without a per-IP limit: nothing is counted, and workers send no close reports. */
+    readonly counted: boolean,
+  ) {
+    socket.once("close", () => {
+      if (this.ip !== undefined && this.worker === undefined) this.counter.release(PRIMARY_HOLDER, this.ip);
+    });
+  }
+
+  count(ip: string): void {
+    if (!this.counted || this.ip !== undefined) return;
+    this.ip = ip;
+    this.counter.add(PRIMARY_HOLDER, ip);
+  }
+
+  handTo(workerId: number): void {
+    if (this.ip !== undefined) this.counter.move(PRIMARY_HOLDER, workerId, this.ip);
+    this.worker = workerId;
+  }
+
+  /** The hand-off failed: the worker never had it. */
+  handBack(): void {
+    if (this.ip !== undefined && this.worker !== undefined) this.counter.release(this.worker, this.ip);
+    this.ip = undefined;
   }
 }
 

@@ -5,6 +5,14 @@ import { ipcMessage, type PrimaryToWorker } from "../ipc.js";
 import { SECRET_ENV_VARS, type ResolvedOptions } from "../options.js";
 import { WORKER_EXIT_CONFIG } from "../exit-codes.js";
 import { CrashBackoff } from "./crash-backoff.js";
+import { rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, dirname } from "node:path";
+
+/** A worker's socket path is `<tmpdir>/sio-gateway-XXXXXX/worker-<slot>.sock` (worker/request-router.ts): nothing else is accepted or removed. */
+function isOwnSocketPath(path: string): boolean {
+  return dirname(dirname(path)) === tmpdir() && basename(dirname(path)).startsWith("sio-gateway-") && /^worker-\d+\.sock$/.test(basename(path));
+}
 
 export type WorkerState = "starting" | "ready" | "stopping";
 
@@ -18,6 +26,12 @@ export interface WorkerRecord {
   readyAt?: number;
   /** Why it could not start, as it said before exiting. */
   failure?: StartFailure;
+  /** Its private Unix socket for requests forwarded by peers (per-request routing). */
+  internalPath?: string;
+  /** When it last showed its event loop runs (a pong, a hand-off ack, any message), Date.now(). */
+  lastAnswerAt: number;
+  /** False while it does not answer (hung, SIGSTOP): no new connections go to it. */
+  responsive: boolean;
 }
 
 /** A worker's own account of why it could not start. */
@@ -35,6 +49,8 @@ type PoolEvents = {
   exit: [record: WorkerRecord, code: number | null, signal: string | null];
   /** At start-up, a worker failed to start (a bad app module or option, the app's set-up threw): nothing can start. */
   fatal: [slot: number, failure: StartFailure];
+  /** A ready worker stopped answering, or answers again. */
+  responsiveness: [record: WorkerRecord];
 };
 
 /**
@@ -85,7 +101,7 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
   /** Forks a worker for a slot; the caller decides whether it serves the slot now or once ready. */
   private spawn(slot: number): WorkerRecord {
     const worker = cluster.fork(workerEnvironment());
-    const record: WorkerRecord = { slot, worker, state: "starting", startedAt: Date.now() };
+    const record: WorkerRecord = { slot, worker, state: "starting", startedAt: Date.now(), lastAnswerAt: Date.now(), responsive: true };
     this.byWorkerId.set(worker.id, record);
     worker.on("error", (error) => this.logger.debug({ slot, err: error.message }, "worker channel error"));
     worker.once("exit", (code, signal) => this.onExit(record, code, signal));
@@ -131,8 +147,47 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     if (record.worker.isConnected()) record.worker.send(ipcMessage<PrimaryToWorker>({ type: "drain" }), undefined, () => {});
   }
 
+  /** Records the private socket a worker listens on for its peers (it says so before "ready"). */
+  setInternalPath(worker: Worker, path: string): void {
+    const record = this.byWorkerId.get(worker.id);
+    if (record && isOwnSocketPath(path)) record.internalPath = path;
+  }
+
+  /** The worker's record, if it is one of ours and alive. */
+  recordOf(worker: Worker): WorkerRecord | undefined {
+    return this.byWorkerId.get(worker.id);
+  }
+
+  /** Every live worker (serving, starting or draining). */
+  liveRecords(): WorkerRecord[] {
+    return [...this.byWorkerId.values()];
+  }
+
+  /** Marks a worker as (not) answering; emits "responsiveness" on a change. */
+  setResponsive(record: WorkerRecord, responsive: boolean): void {
+    if (record.responsive === responsive) return;
+    record.responsive = responsive;
+    this.emit("responsiveness", record);
+  }
+
+  /** True when a slot's worker is up but not answering: its sessions cannot be served anywhere. */
+  isUnresponsive(slot: number): boolean {
+    const record = this.records.get(slot);
+    return record?.state === "ready" && !record.responsive;
+  }
+
+  /** Each slot's peer socket path (null when the slot has no ready, answering worker): what workers forward to. */
+  peerPaths(): (string | null)[] {
+    return Array.from({ length: this.options.workers }, (_, slot) => {
+      const record = this.records.get(slot);
+      return record?.state === "ready" && record.responsive && record.internalPath ? record.internalPath : null;
+    });
+  }
+
   private onExit(record: WorkerRecord, code: number | null, signal: string | null): void {
     this.byWorkerId.delete(record.worker.id);
+    // A worker removes its socket directory on exit; after SIGKILL nobody else would.
+    if (record.internalPath) rmSync(dirname(record.internalPath), { recursive: true, force: true });
     const wasServing = this.records.get(record.slot) === record;
     if (wasServing) this.records.delete(record.slot);
     this.emit("exit", record, code, signal);
@@ -212,7 +267,12 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
   /** The ready worker in a slot, if there is one. */
   readyWorker(slot: number): Worker | undefined {
     const record = this.records.get(slot);
-    return record?.state === "ready" && record.worker.isConnected() ? record.worker : undefined;
+    return record?.state === "ready" && record.responsive && record.worker.isConnected() ? record.worker : undefined;
+  }
+
+  /** How many slots there are (the --workers option). */
+  get slotCount(): number {
+    return this.options.workers;
   }
 
   /** How many workers are ready now. */

@@ -15,7 +15,9 @@ import { ClientAddresses } from "./client-address.js";
 import { mountEmitRoute } from "./emit-route.js";
 import { createWorkerApp } from "./http.js";
 import { createWorkerMetrics } from "./metrics.js";
+import { answerPrimary } from "./heartbeat.js";
 import { PrimaryChannel } from "./primary-channel.js";
+import { RequestRouter } from "./request-router.js";
 import { guardEvents } from "./rate-limit.js";
 import { checkAppServerOptions, serverOptionsFor } from "./server-options.js";
 
@@ -57,6 +59,10 @@ export async function runWorker(options: ResolvedOptions, slot: number): Promise
 
   await startStep(primary, logger, () => loaded.setup({ io, app, beforeGatewayRoutes, httpServer, worker: { index: slot, pid: process.pid }, logger }));
   listenToPrimary({ httpServer, io, adapter, lifecycle, primary, addresses, logger });
+  // After the app's set-up, so the router stands in front of the app's own request listeners too.
+  const router = new RequestRouter(httpServer, io, addresses, options, slot, logger);
+  primary.send(ipcMessage<WorkerToPrimary>({ type: "internal-address", path: await router.start() }));
+  answerPrimary(primary);
   if (options.workerPortBase !== undefined) await listenOnWorkerPort(httpServer, options.host, options.workerPortBase + slot);
   lifecycle.setState("ready");
   primary.send(ipcMessage<WorkerToPrimary>({ type: "ready" }));

@@ -26,6 +26,9 @@ describe("asWorkerMessage", () => {
     assertPasses(asWorkerMessage, { source, type: "ready" });
     assertPasses(asWorkerMessage, { source, type: "connection-closed", ip: "10.0.0.1" });
     assertPasses(asWorkerMessage, { source, type: "metrics-request", id: 3 });
+    assertPasses(asWorkerMessage, { source, type: "internal-address", path: "/tmp/sio-gateway-x/worker-0.sock" });
+    assertPasses(asWorkerMessage, { source, type: "connection-ack", id: 4 });
+    assertPasses(asWorkerMessage, { source, type: "pong", id: 5 });
   });
 
   it("rejects other sources, non-objects and unknown types", () => {
@@ -53,14 +56,19 @@ describe("asWorkerMessage", () => {
     assert.equal(asWorkerMessage({ source, type: "metrics-request", id: 1.5 }), undefined);
     assert.equal(asWorkerMessage({ source, type: "metrics-request", id: Number.NaN }), undefined);
     assert.equal(asWorkerMessage({ source, type: "metrics-request" }), undefined);
+    assert.equal(asWorkerMessage({ source, type: "internal-address", path: 1 }), undefined);
+    assert.equal(asWorkerMessage({ source, type: "connection-ack", id: "4" }), undefined);
+    assert.equal(asWorkerMessage({ source, type: "pong" }), undefined);
   });
 });
 
 describe("asPrimaryMessage", () => {
   it("passes each well-formed message as a fresh object with only the checked fields", () => {
     assertPasses(asPrimaryMessage, { source, type: "configure", options: { port: 3000 }, slot: 0 });
-    assertPasses(asPrimaryMessage, { source, type: "connection", bytes: new Uint8Array([1, 2, 3]), ip: "10.0.0.1", reportClose: false });
-    assertPasses(asPrimaryMessage, { source, type: "connection", bytes: Buffer.from("GET /"), ip: "::1", reportClose: true });
+    assertPasses(asPrimaryMessage, { source, type: "connection", bytes: new Uint8Array([1, 2, 3]), ip: "10.0.0.1", reportClose: false, id: 1 });
+    assertPasses(asPrimaryMessage, { source, type: "connection", bytes: Buffer.from("GET /"), ip: "::1", reportClose: true, id: 2 });
+    assertPasses(asPrimaryMessage, { source, type: "peers", paths: ["/tmp/sio-gateway-x/worker-0.sock", null] });
+    assertPasses(asPrimaryMessage, { source, type: "ping", id: 7 });
     assertPasses(asPrimaryMessage, { source, type: "drain" });
     assertPasses(asPrimaryMessage, { source, type: "metrics-response", id: 1 });
     assertPasses(asPrimaryMessage, { source, type: "metrics-response", id: 2, text: "# HELP x\n" });
@@ -95,6 +103,10 @@ describe("asPrimaryMessage", () => {
       { source, type: "connection", bytes: new Uint8Array(1), reportClose: false },
       { source, type: "connection", bytes: new Uint8Array(1), ip: "10.0.0.1", reportClose: "true" },
       { source, type: "connection", bytes: new Uint8Array(1), ip: "10.0.0.1" },
+      { source, type: "connection", bytes: new Uint8Array(1), ip: "10.0.0.1", reportClose: true },
+      { source, type: "peers", paths: "/tmp/x.sock" },
+      { source, type: "peers", paths: [1] },
+      { source, type: "ping" },
       { source, type: "metrics-response", id: "1" },
       { source, type: "metrics-response", id: 1, text: 5 },
       { source, type: "metrics-response", id: 1, error: new Error("x") },

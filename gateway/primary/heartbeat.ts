@@ -1,0 +1,65 @@
+import { ipcMessage, type PrimaryToWorker } from "../ipc.js";
+import type { Logger } from "../logger.js";
+import type { WorkerPool, WorkerRecord } from "./worker-pool.js";
+
+/** How often the primary pings each worker, in ms. */
+export const PING_INTERVAL = 1000;
+/** Silence after which a worker counts as not answering (no new connections, its sessions get 503), in ms. */
+export const UNRESPONSIVE_AFTER = 3000;
+/** Silence after which a worker is killed (and replaced in its slot, like any crash), in ms. */
+export const KILL_AFTER = 8000;
+
+/**
+ * Notices workers that stop answering (hung in a loop, SIGSTOP): a worker whose event loop
+ * runs answers each ping (worker/heartbeat.ts), and any message from it counts as an answer.
+ * After UNRESPONSIVE_AFTER ms of silence the pool marks it (routes avoid it, peers stop
+ * forwarding to it); after KILL_AFTER ms it is killed, so its slot gets a fresh worker and its
+ * connections are closed instead of hanging. Only ready workers are watched: starting ones
+ * have the start timeout, draining ones the shutdown timeout.
+ */
+export class Heartbeat {
+  private timer: NodeJS.Timeout | undefined;
+  private nextId = 1;
+
+  constructor(
+    private readonly pool: WorkerPool,
+    private readonly logger: Logger,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => this.tick(), PING_INTERVAL);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  /** The worker showed it runs (a pong, or any other message). */
+  answered(record: WorkerRecord): void {
+    record.lastAnswerAt = Date.now();
+    if (!record.responsive) {
+      this.logger.warn({ slot: record.slot, workerPid: record.worker.process.pid }, "worker answers again");
+      this.pool.setResponsive(record, true);
+    }
+  }
+
+  private tick(): void {
+    const now = Date.now();
+    const ping = ipcMessage<PrimaryToWorker>({ type: "ping", id: this.nextId++ });
+    for (const record of this.pool.liveRecords()) {
+      if (record.state !== "ready") continue;
+      const silent = now - record.lastAnswerAt;
+      if (silent >= KILL_AFTER) {
+        this.logger.error({ slot: record.slot, workerPid: record.worker.process.pid, silentMs: silent }, "worker not answering: killing it");
+        record.worker.process.kill("SIGKILL");
+        continue;
+      }
+      if (silent >= UNRESPONSIVE_AFTER && record.responsive) {
+        this.logger.error({ slot: record.slot, workerPid: record.worker.process.pid, silentMs: silent }, "worker not answering: routing around it");
+        this.pool.setResponsive(record, false);
+      }
+      if (record.worker.isConnected()) record.worker.send(ping, undefined, () => {});
+    }
+  }
+}

@@ -1,0 +1,208 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import type { IncomingMessage, Server as HttpServer, ServerResponse } from "node:http";
+import { createServer, isIP, type Server as NetServer, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Duplex } from "node:stream";
+import type { Server } from "socket.io";
+import { asPrimaryMessage } from "../ipc.js";
+import type { Logger } from "../logger.js";
+import type { ResolvedOptions } from "../options.js";
+import { chooseSlot, sessionIdOf } from "../routing.js";
+import { slotOfSessionId } from "../session-id.js";
+import type { ClientAddresses } from "./client-address.js";
+import { CLIENT_IP_HEADER, PeerProxy, type Forwarded } from "./peer-proxy.js";
+import { SessionCounter } from "./session-limit.js";
+
+/**
+ * Routing per request, not per TCP connection (routing guarantee 6). The primary routes a
+ * connection by its first request; a proxy that pools upstream connections (HAProxy
+ * `http-reuse`, Nginx `keepalive`, ALB, Envoy) then sends other clients' requests down the same
+ * connection. So every request a worker receives is checked with the primary's own rule
+ * (gateway/routing.ts): one that belongs to another slot (its `sid`, or a handshake whose
+ * client IP hashes there) is forwarded to that slot's worker over a private Unix socket
+ * (peer-proxy.ts); the client sees one answer, as if it had been routed there.
+ *
+ * Connections on the worker's own port (`--worker-port-base`, chosen by the proxy's own
+ * hashing) are checked for sessions only: the proxy, not our hash, picks their worker.
+ * Requests forwarded by a peer are served here, never forwarded again (no loops).
+ *
+ * The same front door refuses handshakes past `--max-conns-per-ip` open sessions (429).
+ */
+export class RequestRouter {
+  /** Each slot's peer socket path, from the primary (null: down, starting or not answering). */
+  private peers: readonly (string | null)[] = [];
+  /** Sockets accepted on our private Unix socket: requests forwarded by peers. */
+  private readonly fromPeers = new WeakSet<Socket>();
+  /** Forwarded requests in flight, per target slot: aborted with a 503 when that peer stops answering. */
+  private readonly inFlight = new Map<number, Set<Forwarded>>();
+  private readonly proxy = new PeerProxy();
+  private readonly sessions: SessionCounter;
+  private readonly enginePath: string;
+  private readonly directPort: number | undefined;
+  private internal: NetServer | undefined;
+  private dir: string | undefined;
+
+  constructor(
+    private readonly httpServer: HttpServer,
+    io: Server,
+    private readonly addresses: ClientAddresses,
+    private readonly options: ResolvedOptions,
+    private readonly slot: number,
+    private readonly logger: Logger,
+  ) {
+    this.sessions = new SessionCounter(options.maxConnsPerIp);
+    this.sessions.attach(io);
+    this.enginePath = io.path();
+    this.directPort = options.workerPortBase === undefined ? undefined : options.workerPortBase + slot;
+  }
+
+  /**
+   * Puts the router in front of every `request` and `upgrade` listener of the HTTP server
+   * (Engine.IO's, express', the app's: call it after the app's set-up), listens on the private
+   * Unix socket and follows the primary's peer list. Resolves with the socket's path.
+   */
+  async start(): Promise<string> {
+    this.wrap("request", (req, res) => this.onRequest(req, res as ServerResponse));
+    this.wrap("upgrade", (req, socket, head) => this.onUpgrade(req, socket as Duplex, head as Buffer));
+    process.on("message", (raw: unknown) => {
+      const message = asPrimaryMessage(raw);
+      if (message?.type === "peers") this.setPeers(message.paths);
+    });
+    // A private directory (mode 0700): only this user may connect and so set the client-IP header.
+    this.dir = mkdtempSync(join(tmpdir(), "sio-gateway-"));
+    const path = join(this.dir, `worker-${this.slot}.sock`);
+    process.once("exit", () => this.removeDir());
+    this.internal = createServer((socket) => {
+      this.fromPeers.add(socket);
+      this.httpServer.emit("connection", socket);
+    });
+    await new Promise<void>((resolve, reject) => {
+      this.internal!.once("error", reject);
+      this.internal!.listen(path, resolve);
+    });
+    return path;
+  }
+
+  private wrap(event: "request" | "upgrade", front: (req: IncomingMessage, second: unknown, third?: unknown) => boolean): void {
+    const listeners = this.httpServer.listeners(event) as ((...args: unknown[]) => void)[];
+    this.httpServer.removeAllListeners(event);
+    this.httpServer.on(event, (req: IncomingMessage, second: unknown, third?: unknown) => {
+      if (front(req, second, third)) return;
+      for (const listener of listeners) listener.call(this.httpServer, req, second, third);
+    });
+  }
+
+  /** New peer list: requests in flight to a peer that left it are answered 503 now instead of hanging. */
+  setPeers(paths: readonly (string | null)[]): void {
+    this.peers = paths;
+    for (const [slot, forwarded] of this.inFlight) {
+      if (paths[slot]) continue;
+      for (const request of forwarded) request.abort(`worker ${slot}, which owns this request, is not answering`);
+      this.inFlight.delete(slot);
+    }
+  }
+
+  /** The slot that should serve this request, when it is another live worker's; undefined: serve it here. */
+  private ownerElsewhere(req: IncomingMessage, ip: string): number | undefined {
+    const target = req.url ?? "/";
+    const socket = req.socket;
+    let slot: number | undefined;
+    if (socket.localPort !== undefined && socket.localPort === this.directPort) {
+      slot = slotOfSessionId(sessionIdOf(target) ?? "");
+    } else {
+      const cookie = this.options.cookie === undefined ? undefined : req.headers.cookie;
+      const headers = new Map<string, string>(cookie === undefined ? [] : [["cookie", cookie]]);
+      slot = chooseSlot({ target, headers }, ip, this.options.workers, this.options.cookie).slot;
+    }
+    if (slot === undefined || slot === this.slot || slot >= this.options.workers) return undefined;
+    return this.peers[slot] ? slot : undefined;
+  }
+
+  /** Returns true when the request was taken care of here (forwarded or refused). */
+  private onRequest(req: IncomingMessage, res: ServerResponse): boolean {
+    if (this.fromPeers.has(req.socket)) {
+      this.adoptForwardedIp(req);
+      return this.refusedOverLimit(req, res);
+    }
+    const ip = this.addresses.of(req);
+    const owner = this.ownerElsewhere(req, ip);
+    if (owner === undefined) return this.refusedOverLimit(req, res);
+    const path = this.peers[owner]!;
+    this.track(owner, (done) => this.proxy.forward(req, res, path, ip, done));
+    return true;
+  }
+
+  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+    if (this.fromPeers.has(req.socket)) {
+      this.adoptForwardedIp(req);
+      return this.refusedUpgradeOverLimit(req, socket);
+    }
+    const ip = this.addresses.of(req);
+    const owner = this.ownerElsewhere(req, ip);
+    if (owner === undefined) return this.refusedUpgradeOverLimit(req, socket);
+    const path = this.peers[owner]!;
+    this.track(owner, (done) => this.proxy.forwardUpgrade(req, socket, head, path, ip, done));
+    return true;
+  }
+
+  private track(slot: number, start: (done: () => void) => Forwarded): void {
+    let set = this.inFlight.get(slot);
+    if (!set) this.inFlight.set(slot, (set = new Set()));
+    const tracked = set;
+    const forwarded = start(() => tracked.delete(forwarded));
+    tracked.add(forwarded);
+    this.logger.trace({ to: slot }, "request forwarded to its owner");
+  }
+
+  /**
+   * A peer's request carries the client IP in our header (only peers can reach this socket);
+   * ClientAddresses reads it per socket, and a pooled peer connection carries one request at
+   * a time, so setting it before the request is handled is enough.
+   */
+  private adoptForwardedIp(req: IncomingMessage): void {
+    const value = req.headers[CLIENT_IP_HEADER];
+    if (typeof value === "string" && isIP(value) !== 0) this.addresses.remember(req.socket, value);
+  }
+
+  /** True for an Engine.IO handshake (polling or WebSocket) from an IP at its session limit. */
+  private overSessionLimit(req: IncomingMessage): boolean {
+    const target = req.url ?? "/";
+    const isHandshake = target.startsWith(`${this.enginePath}/`) && /[?&]EIO=/.test(target) && sessionIdOf(target) === undefined;
+    return isHandshake && this.sessions.isFull(this.addresses.of(req));
+  }
+
+  private sessionLimitText(): string {
+    return `too many sessions from this address (limit ${this.options.maxConnsPerIp})\n`;
+  }
+
+  /** A polling handshake over the session limit gets 429 (the connection stays usable). */
+  private refusedOverLimit(req: IncomingMessage, res: ServerResponse): boolean {
+    if (!this.overSessionLimit(req)) return false;
+    const body = this.sessionLimitText();
+    res.writeHead(429, { "Content-Type": "text/plain; charset=utf-8", "Content-Length": Buffer.byteLength(body) }).end(body);
+    return true;
+  }
+
+  /** A WebSocket handshake over the session limit gets 429 and the socket is closed. */
+  private refusedUpgradeOverLimit(req: IncomingMessage, socket: Duplex): boolean {
+    if (!this.overSessionLimit(req)) return false;
+    const body = this.sessionLimitText();
+    socket.end(
+      `HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+    return true;
+  }
+
+  /** Stops the private listener and forgets its directory (drain). */
+  close(): void {
+    this.internal?.close();
+    this.proxy.close();
+    this.removeDir();
+  }
+
+  private removeDir(): void {
+    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
+    this.dir = undefined;
+  }
+}
