@@ -1,13 +1,16 @@
 import express from "express";
 import { fileURLToPath } from "node:url";
-import type { Server, Socket } from "socket.io";
+import type { Socket } from "socket.io";
 import type { GatewayAppContext } from "../gateway/worker/app-module.js";
-import { displayName, roomError, textError } from "./validation.js";
+import { TokenBucket } from "../gateway/worker/rate-limit.js";
+import { MembersAnnouncer } from "./members-announcer.js";
+import { CHAT_RATE, displayName, roomError, textError, TOO_MANY_MESSAGES } from "./validation.js";
 
 /**
  * The demo chat app, and the example of the app-module contract: a default export that gets
- * `{ io, app, worker, logger }` once per worker. Rooms and broadcasts reach every worker
- * through the gateway's adapter; member counts are asked of the whole cluster.
+ * `{ io, app, worker, logger, presence }` once per worker. Rooms and broadcasts reach every
+ * worker through the gateway's adapter; member counts come from the gateway's presence service
+ * (one O(1) update per join or leave, whatever the room size), not from `fetchSockets`.
  *
  * Events (namespace "/"): hello on connect; join(room, ack); leave(room, ack);
  * chat({ room, text, name? }, ack?); whoami(ack). Server → room: members { room, members } on changes.
@@ -21,53 +24,41 @@ function reply(ack: unknown, response: Record<string, unknown>): void {
   if (typeof ack === "function") (ack as Ack)(response);
 }
 
-/** Sockets in a room across the cluster. */
-async function countMembers(io: Server, room: string): Promise<number> {
-  return (await io.in(room).fetchSockets()).length;
-}
-
-async function announceMembers(io: Server, room: string): Promise<number> {
-  const members = await countMembers(io, room);
-  io.to(room).emit("members", { room, members });
-  return members;
-}
-
-/**
- * Member-count announcements after leaves and disconnects, coalesced per room: when a worker
- * drains, all its sockets disconnect in one tick, and one cluster-wide count per room (not
- * one per socket) is what the remaining members need.
- */
-function memberAnnouncer(io: Server, logger: GatewayAppContext["logger"]): (rooms: string[]) => void {
-  const pending = new Set<string>();
-  return (rooms) => {
-    if (pending.size === 0 && rooms.length > 0) {
-      // setImmediate: after the disconnect completes, so the count no longer includes the socket.
-      setImmediate(() => {
-        const batch = [...pending];
-        pending.clear();
-        for (const room of batch) announceMembers(io, room).catch((error: Error) => logger.debug({ room, err: error.message }, "member count failed"));
-      });
-    }
-    for (const room of rooms) pending.add(room);
-  };
-}
-
-export default function demoApp({ io, app, worker, logger }: GatewayAppContext): void {
+export default function demoApp({ io, app, worker, logger, presence }: GatewayAppContext): void {
   app.use(express.static(PUBLIC_DIR));
-  const announceLater = memberAnnouncer(io, logger);
+  // Browsers ask for /favicon.ico whatever the page says; a 404 there is a console error.
+  app.get("/favicon.ico", (_req, res) => res.type("image/svg+xml").sendFile(`${PUBLIC_DIR}favicon.svg`));
+  const announcer = new MembersAnnouncer(io);
+  presence.on("change", (change) => announcer.onChange(change));
 
   io.on("connection", (socket: Socket) => {
     const name = displayName((socket.handshake.auth as { name?: unknown } | undefined)?.name);
+    // Public record of the member: the display name only, never the handshake.
+    const record = name ? { name } : {};
+    // The demo's own chat limit, under the gateway's (which drops events without answering): a
+    // chatty client learns why its message went nowhere.
+    const chatBucket = new TokenBucket(CHAT_RATE);
     socket.emit("hello", { worker: worker.index, pid: worker.pid, id: socket.id });
+    // A socket that recovered its session (connection-state recovery) is back in its rooms: a member again.
+    if (socket.recovered) {
+      for (const room of [...socket.rooms].filter((room) => room !== socket.id)) {
+        presence.join(socket, room, record).then(
+          (joined) => announcer.note(room, joined),
+          (failure: Error) => logger.warn({ room, err: failure.message }, "presence re-join after recovery failed"),
+        );
+      }
+    }
 
     socket.on("join", async (room: unknown, ack: unknown) => {
       const error = roomError(room);
       if (error) return reply(ack, { ok: false, error });
       await socket.join(room as string);
       try {
-        reply(ack, { ok: true, room, members: await announceMembers(io, room as string) });
+        const joined = await presence.join(socket, room as string, record);
+        reply(ack, { ok: true, room, members: joined.count });
+        announcer.note(room as string, joined);
       } catch (failure) {
-        logger.warn({ room, err: (failure as Error).message }, "member count failed");
+        logger.warn({ room, err: (failure as Error).message }, "presence join failed");
         reply(ack, { ok: false, error: `joined, but the member count is unavailable: ${(failure as Error).message}` });
       }
     });
@@ -77,7 +68,8 @@ export default function demoApp({ io, app, worker, logger }: GatewayAppContext):
       if (error) return reply(ack, { ok: false, error });
       await socket.leave(room as string);
       reply(ack, { ok: true, room });
-      announceLater([room as string]);
+      // The count reaches the room's other members as a presence change, on every worker.
+      presence.leave(socket, room as string).catch((failure: Error) => logger.warn({ room, err: failure.message }, "presence leave failed"));
     });
 
     socket.on("chat", (message: unknown, ack: unknown) => {
@@ -86,7 +78,7 @@ export default function demoApp({ io, app, worker, logger }: GatewayAppContext):
         text,
         name: chosenName,
       } = (typeof message === "object" && message !== null ? message : {}) as { room?: unknown; text?: unknown; name?: unknown };
-      const error = roomError(room) ?? textError(text);
+      const error = roomError(room) ?? textError(text) ?? (chatBucket.take() ? undefined : TOO_MANY_MESSAGES);
       if (error) return reply(ack, { ok: false, error });
       // The room plus the sender's own room: the sender gets its message even before it joined.
       io.to(room as string)
@@ -98,7 +90,6 @@ export default function demoApp({ io, app, worker, logger }: GatewayAppContext):
     socket.on("whoami", (ack: unknown) => {
       reply(ack, { worker: worker.index, pid: worker.pid, id: socket.id, rooms: [...socket.rooms].filter((room) => room !== socket.id) });
     });
-
-    socket.on("disconnecting", () => announceLater([...socket.rooms].filter((room) => room !== socket.id)));
+    // A socket leaves every presence room by itself when it disconnects (gateway/worker/presence.ts).
   });
 }

@@ -3,6 +3,10 @@
 export const MAX_ROOM_LENGTH = 64;
 export const MAX_TEXT_LENGTH = 4096;
 export const MAX_NAME_LENGTH = 32;
+/** Chat messages one socket may send per second (a burst of as many), below the gateway's default --rate-limit of 50. */
+export const CHAT_RATE = 20;
+/** The refusal of a chat over CHAT_RATE. */
+export const TOO_MANY_MESSAGES = "too many messages";
 
 export function roomError(room: unknown): string | undefined {
   if (typeof room !== "string" || room.length === 0 || room.length > MAX_ROOM_LENGTH) {

@@ -2,6 +2,7 @@ import { RESERVED_EVENTS } from "@socket.io/redis-emitter";
 import type { Cluster, Redis } from "ioredis";
 import { GatewayError } from "../../common/errors.js";
 import { EmitterConnection } from "./connection.js";
+import { PresenceReader } from "./presence-reader.js";
 import type { EmitterTarget } from "./request.js";
 import { createRedisClient } from "../redis-client.js";
 import { REDIS_KEY_PREFIX } from "../redis-keys.js";
@@ -35,6 +36,9 @@ export interface GatewayEmitterOptions {
   /** On a Cluster: sharded or plain pub/sub; must match the gateway's. @default the URL's `?pubsub=`, else "auto" (sharded on Redis ≥ 7) */
   pubsub?: PubSubChoice;
 }
+
+/** How long a call may wait for Redis, in ms. */
+const DEFAULT_TIMEOUT = 5000;
 
 /** A set of target rooms (and rooms to leave out) in one namespace. */
 export class GatewayBroadcast<E extends EventsMap = EventsMap> {
@@ -88,7 +92,7 @@ function union(current: string[], rooms: string | string[]): string[] {
 
 function openConnection(options: GatewayEmitterOptions): EmitterConnection {
   const prefix = options.key ?? REDIS_KEY_PREFIX;
-  const timeout = options.timeout ?? 5000;
+  const timeout = options.timeout ?? DEFAULT_TIMEOUT;
   if (typeof options.redis !== "string") {
     return new EmitterConnection(options.redis, false, "the given client", options.pubsub ?? "auto", prefix, timeout);
   }
@@ -119,6 +123,11 @@ export class GatewayEmitter<E extends EventsMap = EventsMap> extends GatewayBroa
   /** Emits to the gateway processes' server-side `io.on(event)` listeners (not to clients). */
   serverSideEmit(event: string, ...args: unknown[]): Promise<number> {
     return this.connection.send({ type: "server-side-emit", namespace: this.target.namespace, event, args });
+  }
+
+  /** Reads a room's presence in this emitter's namespace: `await emitter.presence("lobby").count()`, `.members({ limit })`. */
+  presence(room: string): PresenceReader {
+    return new PresenceReader(this.connection.client, this.options.timeout ?? DEFAULT_TIMEOUT, this.target.namespace, room);
   }
 
   /** Closes the Redis connection if the emitter opened it (emitters from `of()` share it). Idempotent. */

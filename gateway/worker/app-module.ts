@@ -4,6 +4,7 @@ import type { Express, Router } from "express";
 import type { Logger } from "pino";
 import type { DefaultEventsMap, Server, ServerOptions } from "socket.io";
 import { GatewayError } from "../../common/errors.js";
+import type { GatewayPresence } from "./presence.js";
 
 /** Socket.IO's constraint on event maps (its own `EventsMap`, which the package does not export). */
 export interface EventsMap {
@@ -34,6 +35,8 @@ export interface GatewayAppContext<
   worker: { index: number; pid: number };
   /** The worker's structured logger. */
   logger: Logger;
+  /** Cluster-wide presence: who is in a room and how many, with join/leave notifications (gateway/worker/presence.ts). */
+  presence: GatewayPresence;
 }
 
 /** The contract of `--app`: a module whose default export sets up the app on one worker. */

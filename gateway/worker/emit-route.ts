@@ -7,12 +7,12 @@ import { parseEmitRequest } from "./emit-request.js";
 /** Largest `POST /emit` body, in bytes: Socket.IO's default maxHttpBufferSize. */
 export const MAX_EMIT_BODY = 1_000_000;
 
-function digest(value: string): Buffer {
+export function digest(value: string): Buffer {
   return createHash("sha256").update(value).digest();
 }
 
 /** Compares bearer tokens in constant time (digests first, so the length leaks nothing either). */
-function tokenMatches(header: string | undefined, expected: Buffer): boolean {
+export function tokenMatches(header: string | undefined, expected: Buffer): boolean {
   const match = /^Bearer (.+)$/.exec(header ?? "");
   return match !== null && timingSafeEqual(digest(match[1]), expected);
 }

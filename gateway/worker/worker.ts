@@ -19,6 +19,10 @@ import { answerPrimary } from "./heartbeat.js";
 import { PrimaryChannel } from "./primary-channel.js";
 import { RequestRouter } from "./request-router.js";
 import { guardEvents } from "./rate-limit.js";
+import { guardHandshakes } from "./handshake-guard.js";
+import { mountPresenceRoute } from "./presence-route.js";
+import { startWorkerPresence } from "./presence-store.js";
+import type { WorkerPresence } from "./presence.js";
 import { checkAppServerOptions, serverOptionsFor } from "./server-options.js";
 
 /**
@@ -41,6 +45,7 @@ export async function runWorker(options: ResolvedOptions, slot: number): Promise
   // and fail that check: namespaces (which subscribe) are created only once Redis is connected.
   if (!adapter.isConnected()) logger.info({ adapter: adapter.kind }, "waiting for the adapter to connect");
   await adapter.whenConnected();
+  const presence = await startWorkerPresence(options.redis, logger);
 
   const lifecycle = new Lifecycle(logger);
   const fetchMetrics = options.metrics === "on" ? () => primary.requestMetrics() : undefined;
@@ -54,11 +59,15 @@ export async function runWorker(options: ResolvedOptions, slot: number): Promise
   addresses.attach(io);
 
   mountEmitRoute(app, io, options.emitToken, logger);
+  mountPresenceRoute(app, presence, options.emitToken, logger);
+  guardHandshakes(io);
   if (options.adminUi) mountAdminUi(app, io, options.adminUi);
   guardAndCount(io, adapter, slot, options.rateLimit);
 
-  await startStep(primary, logger, () => loaded.setup({ io, app, beforeGatewayRoutes, httpServer, worker: { index: slot, pid: process.pid }, logger }));
-  listenToPrimary({ httpServer, io, adapter, lifecycle, primary, addresses, logger });
+  await startStep(primary, logger, () =>
+    loaded.setup({ io, app, beforeGatewayRoutes, httpServer, worker: { index: slot, pid: process.pid }, logger, presence }),
+  );
+  listenToPrimary({ httpServer, io, adapter, lifecycle, primary, addresses, logger, presence });
   // After the app's set-up, so the router stands in front of the app's own request listeners too.
   const router = new RequestRouter(httpServer, io, addresses, options, slot, logger);
   primary.send(ipcMessage<WorkerToPrimary>({ type: "internal-address", path: await router.start() }));
@@ -101,6 +110,7 @@ function guardAndCount(io: Server, adapter: GatewayAdapter, slot: number, rateLi
 }
 
 interface WorkerParts {
+  presence: WorkerPresence;
   httpServer: HttpServer;
   io: Server;
   adapter: GatewayAdapter;
@@ -148,10 +158,11 @@ function listenOnWorkerPort(server: HttpServer, host: string, port: number): Pro
 }
 
 /** Drain in order: /readyz 503, close Socket.IO (clients see a transport close and reconnect), close the adapter, exit 0. */
-async function drainWorker({ lifecycle, io, adapter, logger }: WorkerParts): Promise<void> {
+async function drainWorker({ lifecycle, io, adapter, logger, presence }: WorkerParts): Promise<void> {
   if (!lifecycle.setState("draining")) return;
   logger.info({ clients: io.engine.clientsCount }, "closing Socket.IO");
   await new Promise<void>((resolve) => void io.close(() => resolve()));
+  await presence.close();
   await adapter.close();
   lifecycle.setState("closed");
   process.exit(0);
