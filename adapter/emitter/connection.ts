@@ -1,5 +1,6 @@
 import { GatewayError } from "../../common/errors.js";
 import type { EmitterRequest, EncodedRequest } from "./request.js";
+import { appendToLog, gatewayReadsLog } from "./log-wire.js";
 import { encodePlain } from "./plain-wire.js";
 import { resolvePubSubMode, type PubSubMode } from "../pubsub-mode.js";
 import { describeRedisError, type RedisConnection } from "../redis-client.js";
@@ -9,15 +10,19 @@ import { withTimeout } from "../with-timeout.js";
 
 const ENCODERS: Record<PubSubMode, (request: EmitterRequest, prefix: string) => EncodedRequest> = { plain: encodePlain, sharded: encodeSharded };
 
+/** How requests reach the gateway: a pub/sub mode, or the recovery log (adapter/emitter/log-wire.ts). */
+type Route = PubSubMode | "log";
+
 /**
  * The Redis connection behind an emitter (and the emitters `of()` derives from it): puts a
  * request on the wire the way the gateway's adapter listens (plain or sharded, decided once,
- * as the gateway decides it), and publishes it within a time limit. A call resolves with the
- * number of subscribers Redis delivered it to, and rejects with ERR_REDIS_UNAVAILABLE when
- * Redis does not answer in time; nothing is kept for later.
+ * as the gateway decides it; or appended to the recovery log when a gateway in recovery mode
+ * says so), and publishes it within a time limit. A call resolves with the number of
+ * subscribers Redis delivered it to (log: gateway processes reading it), and rejects with
+ * ERR_REDIS_UNAVAILABLE when Redis does not answer in time; nothing is kept for later.
  */
 export class EmitterConnection {
-  private mode: Promise<PubSubMode> | undefined;
+  private route: Promise<Route> | undefined;
 
   constructor(
     readonly client: RedisConnection,
@@ -32,9 +37,10 @@ export class EmitterConnection {
   async send(request: EmitterRequest): Promise<number> {
     const deadline = Date.now() + this.timeout;
     await this.whenReady(deadline);
-    const mode = await this.pubSubMode(deadline);
-    const { channel, payload } = ENCODERS[mode](request, this.prefix);
+    const mode = await this.decideRoute(deadline);
     try {
+      if (mode === "log") return await this.within(deadline, appendToLog(this.client, request, this.prefix), "no answer to XADD");
+      const { channel, payload } = ENCODERS[mode](request, this.prefix);
       // SPUBLISH answers the number of shard-channel subscribers, as PUBLISH does for its channel.
       const published = (mode === "sharded" ? this.client.spublish(channel, payload) : this.client.publish(channel, payload)) as Promise<number>;
       return await this.within(deadline, published, `no answer to ${mode === "sharded" ? "SPUBLISH" : "PUBLISH"}`);
@@ -45,12 +51,16 @@ export class EmitterConnection {
   }
 
   /** Decided on the first call (it needs a connection on a Cluster) and kept: every call of this emitter goes the same way. */
-  private pubSubMode(deadline: number): Promise<PubSubMode> {
-    this.mode ??= this.within(deadline, resolvePubSubMode(this.client, this.pubsub), "no answer to INFO").catch((error: Error) => {
-      this.mode = undefined; // ask again next time
+  private decideRoute(deadline: number): Promise<Route> {
+    this.route ??= this.within(deadline, this.askRoute(), "no answer to GET/INFO").catch((error: Error) => {
+      this.route = undefined; // ask again next time
       throw error instanceof GatewayError ? error : this.unavailable(error.message);
     });
-    return this.mode;
+    return this.route;
+  }
+
+  private async askRoute(): Promise<Route> {
+    return (await gatewayReadsLog(this.client, this.prefix)) ? "log" : resolvePubSubMode(this.client, this.pubsub);
   }
 
   private within<T>(deadline: number, promise: Promise<T>, what: string): Promise<T> {

@@ -42,7 +42,11 @@ export function shardedChannel(prefix: string, namespace: string, broadcastRooms
   return dynamic ? `${base}${broadcastRooms[0]}#` : base;
 }
 
-export function encodeSharded(request: EmitterRequest, prefix: string): EncodedRequest {
+/**
+ * The ClusterAdapter message for a request, as the sharded adapter and, in recovery mode, the
+ * gateway's log (adapter/recovery/redis-log-wire.ts) carry it.
+ */
+export function clusterMessage(request: EmitterRequest): { uid: string; nsp: string; type: MessageType; data: unknown } {
   const namespace = request.type === "server-side-emit" ? request.namespace : request.target.namespace;
   const opts = request.type === "server-side-emit" ? undefined : { rooms: request.target.rooms, except: request.target.except };
   let type: MessageType;
@@ -66,9 +70,13 @@ export function encodeSharded(request: EmitterRequest, prefix: string): EncodedR
       data = { packet: [request.event, ...request.args] };
       break;
   }
-  const message = { uid: EMITTER_UID, nsp: namespace, type, data };
+  return { uid: EMITTER_UID, nsp: namespace, type, data };
+}
+
+export function encodeSharded(request: EmitterRequest, prefix: string): EncodedRequest {
+  const message = clusterMessage(request);
   return {
-    channel: shardedChannel(prefix, namespace, request.type === "broadcast" ? request.target.rooms : undefined),
-    payload: hasBinary(data) ? (msgpack(message) as Buffer) : JSON.stringify(message),
+    channel: shardedChannel(prefix, message.nsp, request.type === "broadcast" ? request.target.rooms : undefined),
+    payload: hasBinary(message.data) ? (msgpack(message) as Buffer) : JSON.stringify(message),
   };
 }
