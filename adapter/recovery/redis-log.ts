@@ -5,6 +5,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import type { Logger } from "pino";
 import type { ClusterMessage, ClusterResponse } from "socket.io-adapter";
 import { GatewayError } from "../../common/errors.js";
+import type { Redis } from "ioredis";
 import { createRedisClient, describeRedisError, type RedisConnection } from "../redis-client.js";
 import { REDIS_KEY_PREFIX } from "../redis-keys.js";
 import type { LogEntry, LogOffset, OrderedLog, RecoveryBounds } from "./ordered-log.js";
@@ -27,6 +28,13 @@ const APPEND_RETRIES = 3;
 const READ_BLOCK = 1000;
 /** Entries one XREAD returns at most. */
 const READ_COUNT = 100;
+/**
+ * A connection that looks ready but has not answered for this long (XREAD: beyond its BLOCK) is
+ * taken for dead, in ms: a host that vanished without a reset (the old primary in a fail-over, a
+ * NAT that forgot the flow) leaves ioredis waiting forever, since it has no timeout of its own
+ * here. Its socket is destroyed; ioredis reconnects and sends the unanswered commands again.
+ */
+const STALL_TIMEOUT = 5000;
 /** Pause before reading again after a failed XREAD, in ms. */
 const READ_RETRY_DELAY = 250;
 /** Entries one XRANGE of `readAfter` returns at most (a restore may ask for many; Redis answers in pages). */
@@ -157,7 +165,8 @@ export class RedisOrderedLog extends EventEmitter<LogEvents> implements OrderedL
     while (!this.closed) {
       let reply: [Buffer, [Buffer, Buffer[]][]][] | null;
       try {
-        reply = await this.reader.xreadBuffer("COUNT", READ_COUNT, "BLOCK", READ_BLOCK, "STREAMS", this.key, this.lastId!);
+        const read = this.reader.xreadBuffer("COUNT", READ_COUNT, "BLOCK", READ_BLOCK, "STREAMS", this.key, this.lastId!);
+        reply = await this.unlessStalled("reader", this.reader, read, READ_BLOCK + STALL_TIMEOUT);
         lastError = "";
       } catch (error) {
         if (this.closed) return;
@@ -276,7 +285,8 @@ export class RedisOrderedLog extends EventEmitter<LogEvents> implements OrderedL
   private async trim(): Promise<void> {
     if (!this.connected) return;
     try {
-      const [seconds] = await this.commands.time();
+      // The trim doubles as the commands connection's liveness check (appends in flight are sent again).
+      const [seconds] = await this.unlessStalled("commands", this.commands, this.commands.time(), STALL_TIMEOUT);
       const minTime = Number(seconds) * 1000 - this.bounds.maxDisconnectionDuration - this.trimming.slack;
       await Promise.all([
         minTime > 0 ? this.commands.xtrim(this.key, "MINID", "~", minTime) : undefined,
@@ -314,6 +324,30 @@ export class RedisOrderedLog extends EventEmitter<LogEvents> implements OrderedL
     });
     client.on("close", () => this.updateState());
     client.on("end", () => this.updateState());
+  }
+
+  /**
+   * `promise`, after destroying `client`'s socket if it has not settled within `ms` while the
+   * connection looked ready (see STALL_TIMEOUT); a command still in the offline queue is not stalled.
+   */
+  private async unlessStalled<T>(role: string, client: RedisConnection, promise: Promise<T>, ms: number): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const check = (): void => {
+      const stream = (client as Redis).stream as Redis["stream"] | undefined;
+      if (client.status !== "ready" || !stream) {
+        timer = setTimeout(check, ms);
+        return;
+      }
+      this.logger.warn({ role, waited: ms }, "recovery log: Redis stopped answering on a connection that looks open; reconnecting it");
+      stream.destroy(new Error(`no answer within ${ms} ms`));
+      timer = setTimeout(check, ms); // the command is sent again on the new connection, which may be no better
+    };
+    timer = setTimeout(check, ms);
+    try {
+      return await promise;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Logs `what` at warn the first time its reason occurs in a row, at debug after; returns the reason. */

@@ -3,6 +3,7 @@
  * private redis-server: two logs stand for two gateway processes. No gateway is started.
  */
 import assert from "node:assert/strict";
+import { createServer, connect, type Server, type Socket } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { Redis } from "ioredis";
 import { decode } from "notepack.io";
@@ -45,6 +46,56 @@ class Reader {
 /** A message in ClusterAdapter's shape (a SERVER_SIDE_EMIT, the simplest), carrying `n` and a Buffer. */
 function message(uid: string, n: number): ClusterMessage {
   return { uid, nsp: "/", type: MessageType.SERVER_SIDE_EMIT, data: { n, packet: ["tick", Buffer.from([n % 256])] } } as unknown as ClusterMessage;
+}
+
+/**
+ * A TCP proxy to Redis whose open connections can be frozen: no byte passes any more and
+ * neither side is told, as when a host vanishes without a reset. New connections pass.
+ */
+class FreezingProxy {
+  private readonly pairs = new Set<[Socket, Socket]>();
+
+  private constructor(private readonly server: Server) {}
+
+  static async start(targetPort: number): Promise<FreezingProxy> {
+    const server = createServer();
+    const proxy = new FreezingProxy(server);
+    server.on("connection", (client) => {
+      const upstream = connect(targetPort, "127.0.0.1");
+      const pair: [Socket, Socket] = [client, upstream];
+      proxy.pairs.add(pair);
+      for (const socket of pair) {
+        socket.on("error", () => {});
+        socket.on("close", () => {
+          proxy.pairs.delete(pair);
+          client.destroy();
+          upstream.destroy();
+        });
+      }
+      client.pipe(upstream);
+      upstream.pipe(client);
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    return proxy;
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${(this.server.address() as { port: number }).port}`;
+  }
+
+  freeze(): void {
+    for (const [client, upstream] of this.pairs) {
+      client.unpipe(upstream);
+      upstream.unpipe(client);
+      client.pause();
+      upstream.pause();
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const pair of this.pairs) for (const socket of pair) socket.destroy();
+    await new Promise((resolve) => this.server.close(resolve));
+  }
 }
 
 /** The `n` of a test message. */
@@ -279,5 +330,37 @@ describe("recovery log on Redis: bound by age", () => {
     assert.equal((await reader.log.readAfter(reader.entries[0].offset, 10))?.length, 2);
     await waitUntil(async () => (await probe.xlen(logStreamKey())) === 0, "the stream was trimmed by age");
     assert.equal(await reader.log.readAfter(reader.entries[0].offset, 10), undefined);
+  });
+});
+
+describe("recovery log on Redis: a connection that goes silent", () => {
+  let redis: RedisServer;
+  let proxy: FreezingProxy;
+  let reader: Reader;
+  let probe: Redis;
+
+  before(async () => {
+    redis = await RedisServer.start();
+    proxy = await FreezingProxy.start(redis.port);
+    probe = new Redis(redis.url);
+    reader = await Reader.open(proxy.url, BOUNDS, { interval: 500 });
+  });
+
+  after(async () => {
+    await reader?.log.close();
+    await proxy?.close();
+    probe?.disconnect();
+    await redis?.stop();
+  });
+
+  it("is cut and reconnected: the reader goes on from its place, appends go through again", async () => {
+    await probe.xadd(logStreamKey(), "*", ...messageFields(message("elsewhere", 1)));
+    await waitUntil(() => reader.values().includes(1), "the reader got entry 1");
+    proxy.freeze();
+    await probe.xadd(logStreamKey(), "*", ...messageFields(message("elsewhere", 2)));
+    await waitUntil(() => reader.values().includes(2), "the reader got entry 2 after its connection froze", 20_000);
+    await reader.log.append(message("uid", 3));
+    await waitUntil(() => reader.values().includes(3), "the reader got its own entry 3", 20_000);
+    assert.deepEqual(reader.values(), [1, 2, 3]);
   });
 });
