@@ -4,8 +4,8 @@ import { valueOverLimits, type ValueLimits } from "../../common/bounded-value.js
 
 /** What a handshake's `auth` may hold: a token or a few fields, never a document. */
 export const AUTH_LIMITS: ValueLimits = { maxChars: 8192, maxDepth: 8 };
-/** What a handshake's query may hold (Engine.IO's own parameters included). */
-export const QUERY_LIMITS: ValueLimits = { maxChars: 8192, maxDepth: 2 };
+/** What a handshake's query may hold (Engine.IO's own parameters included); the primary already caps a request target at 8192, worker ports at the header limit. */
+export const QUERY_LIMITS: ValueLimits = { maxChars: 4096, maxDepth: 2 };
 
 export type HandshakeRefusal = { reason: "auth" | "query"; message: string };
 
