@@ -20,6 +20,11 @@ export class ClusterGatewayAdapter extends EventEmitter<GatewayAdapterEvents> im
     return Promise.resolve();
   }
 
+  whenPublished(emit: () => unknown): Promise<void> {
+    emit();
+    return Promise.resolve();
+  }
+
   topology(): undefined {
     return undefined;
   }

@@ -1,12 +1,19 @@
 import type { Logger } from "pino";
 import { ClusterGatewayAdapter } from "./cluster.js";
+import { RecoveryGatewayAdapter, type RecoveryBounds } from "./recovery/index.js";
 import { RedisGatewayAdapter } from "./redis.js";
 import type { GatewayAdapter } from "./types.js";
 
 export type { AdapterKind, GatewayAdapter, GatewayAdapterEvents, RedisTopology } from "./types.js";
+export type { RecoveryBounds } from "./recovery/index.js";
 export { setupClusterAdapterPrimary } from "./cluster.js";
 
-/** The adapter a worker uses: Redis when a URL is given, the primary over IPC otherwise. */
-export function createGatewayAdapter(redisUrl: string | undefined, logger: Logger): GatewayAdapter {
+/**
+ * The adapter a worker uses: with connection-state recovery, the recovering adapter over an
+ * ordered log (Redis Streams, or the primary); otherwise Redis pub/sub when a URL is given, the
+ * primary over IPC when not.
+ */
+export function createGatewayAdapter(redisUrl: string | undefined, logger: Logger, recovery?: RecoveryBounds): GatewayAdapter {
+  if (recovery) return new RecoveryGatewayAdapter(redisUrl, recovery, logger);
   return redisUrl ? new RedisGatewayAdapter(redisUrl, logger) : new ClusterGatewayAdapter();
 }

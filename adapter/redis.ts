@@ -164,6 +164,11 @@ export class RedisGatewayAdapter extends EventEmitter<GatewayAdapterEvents> impl
     return this.connected ? Promise.resolve() : new Promise((resolve) => this.once("up", resolve));
   }
 
+  whenPublished(emit: () => unknown): Promise<void> {
+    emit();
+    return Promise.resolve();
+  }
+
   topology(): RedisTopology {
     return { mode: this.mode, pubsub: this.pubsub ?? "pending", ...(this.health ? { cluster: this.health.current() } : {}) };
   }

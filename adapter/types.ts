@@ -13,8 +13,8 @@ export type GatewayAdapterEvents = { up: []; down: [reason: string]; "publish-fa
 /** What the gateway's Redis is and how it is doing, for /readyz and the metrics. */
 export interface RedisTopology {
   mode: "single" | "sentinel" | "cluster";
-  /** `pending` until the first connection decided it (adapter/pubsub-mode.ts). */
-  pubsub: PubSubMode | "pending";
+  /** `pending` until the first connection decided it (adapter/pubsub-mode.ts); `log` with connection-state recovery (a Redis Stream, adapter/recovery/). */
+  pubsub: PubSubMode | "pending" | "log";
   /** Cluster only: its state and size as the gateway last saw them. */
   cluster?: ClusterReading;
 }
@@ -29,6 +29,12 @@ export interface GatewayAdapter extends EventEmitter<GatewayAdapterEvents> {
   whenConnected(): Promise<void>;
   /** The Redis behind the adapter; undefined in single-machine mode (IPC). */
   topology(): RedisTopology | undefined;
+  /**
+   * Runs `emit` (e.g. `() => io.to(room).emit("chat", message)`) and resolves once the broadcasts it
+   * started are durable: in the recovery log with connection-state recovery; at once otherwise
+   * (pub/sub keeps nothing to be durable in). Rejects when a broadcast could not be published.
+   */
+  whenPublished(emit: () => unknown): Promise<void>;
   /** Closes the adapter's connections. Idempotent. */
   close(): Promise<void>;
 }

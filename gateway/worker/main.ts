@@ -24,9 +24,13 @@ function start({ options: raw, slot }: ConfigureMessage): void {
     process.stderr.write(`worker ${slot}: ${(error as Error).message}\n`);
     process.exit(error instanceof GatewayError ? WORKER_EXIT_CONFIG : 1);
   }
+  // Anything else that throws before "ready" is a start failure too: the primary is told, so a
+  // gateway that cannot start exits instead of respawning its workers forever.
   runWorker(options, slot).catch((error: Error) => {
     process.stderr.write(`worker ${slot} failed to start: ${error.stack ?? error.message}\n`);
-    process.exit(1);
+    const failed = ipcMessage<WorkerToPrimary>({ type: "start-failed", configuration: false, message: error.message });
+    if (!process.connected || !process.send) process.exit(1);
+    process.send(failed, undefined, {}, () => process.exit(1));
   });
 }
 
