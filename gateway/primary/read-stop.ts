@@ -40,3 +40,17 @@ export function stopHandle(socket: Socket): void {
     handle.readStop();
   }
 }
+
+/**
+ * Starts a stopped handle reading again (a refused connection: the primary reads and discards
+ * until the client's FIN, so the socket closes when the client goes rather than after the linger
+ * timer). Sets `reading` first, as `tryReadStart` in lib/net.js does, so a later `resume()`
+ * does not start it twice.
+ */
+export function restartHandle(socket: Socket): void {
+  const handle = handleOf(socket) as (StreamHandle & { readStart?: () => number }) | null;
+  if (handle && !handle.reading && typeof handle.readStart === "function") {
+    handle.reading = true;
+    handle.readStart();
+  }
+}
