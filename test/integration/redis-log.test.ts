@@ -1,6 +1,8 @@
 /**
  * The recovery log on Redis (adapter/recovery/redis-log.ts) and its session store, against a
- * private redis-server: two logs stand for two gateway processes. No gateway is started.
+ * private redis-server: two logs stand for two gateway processes. The last suite starts a real
+ * gateway in recovery mode (the demo app turns it on) to check that what the emitter appends is
+ * what the gateway's adapter delivers.
  */
 import assert from "node:assert/strict";
 import { createServer, connect, type Server, type Socket } from "node:net";
@@ -13,8 +15,10 @@ import { GatewayEmitter } from "../../adapter/emitter/index.js";
 import type { LogEntry, RecoveryBounds, SessionRecord } from "../../adapter/recovery/ordered-log.js";
 import { markLogTransport, RedisOrderedLog, type LogTrimming } from "../../adapter/recovery/redis-log.js";
 import { logStreamKey, messageFields } from "../../adapter/recovery/redis-log-wire.js";
+import { clientsPerWorker, request, type TestClient } from "../helpers/clients.js";
+import { GatewayProcess } from "../helpers/gateway-process.js";
 import { RedisServer } from "../helpers/redis-server.js";
-import { waitUntil } from "../helpers/wait.js";
+import { waitFor, waitUntil } from "../helpers/wait.js";
 
 const logger = pino({ level: process.env.LOG_LEVEL ?? "silent" });
 const BOUNDS: RecoveryBounds = { maxDisconnectionDuration: 60_000, maxEntries: 10_000 };
@@ -362,5 +366,45 @@ describe("recovery log on Redis: a connection that goes silent", () => {
     await reader.log.append(message("uid", 3));
     await waitUntil(() => reader.values().includes(3), "the reader got its own entry 3", 20_000);
     assert.deepEqual(reader.values(), [1, 2, 3]);
+  });
+});
+
+describe("GatewayEmitter against a gateway in recovery mode", () => {
+  let redis: RedisServer;
+  let gateway: GatewayProcess;
+  let probe: Redis;
+  let clients: TestClient[] = [];
+  let emitter: GatewayEmitter;
+
+  before(async () => {
+    redis = await RedisServer.start();
+    gateway = await GatewayProcess.start(["--workers", "2", "--redis", redis.url]);
+    probe = new Redis(redis.url);
+    await waitUntil(async () => (await probe.get("socket.io-gateway#transport")) === "log", "the gateway marked the log transport");
+    clients = await clientsPerWorker(gateway.url, 2, 1, { transports: ["websocket"] });
+    for (const client of clients) await request(client.socket, "join", "lobby");
+    emitter = new GatewayEmitter({ redis: redis.url, timeout: 2000 });
+  });
+
+  after(async () => {
+    for (const client of clients) client.close();
+    await emitter?.close();
+    probe?.disconnect();
+    await gateway?.stop();
+    await redis?.stop();
+  });
+
+  it("delivers an emit to the room on both workers, with the log offset recovery adds, and socketsJoin", async () => {
+    const arrivals = clients.map((client) => waitFor<unknown[]>(client.socket, "news"));
+    assert.equal(await emitter.to("lobby").emit("news", { title: "hi" }), 2, "both workers read the log");
+    for (const args of await Promise.all(arrivals)) {
+      assert.deepEqual(args[0], { title: "hi" });
+      assert.match(String(args[1]), /^\d+-\d+$/, "the offset a recovering client reports back");
+    }
+    await emitter.in("lobby").socketsJoin("extra");
+    await waitUntil(async () => {
+      const rooms = await Promise.all(clients.map((client) => request<{ rooms: string[] }>(client.socket, "whoami")));
+      return rooms.every((who) => who.rooms.includes("extra"));
+    }, "both clients joined the extra room");
   });
 });
