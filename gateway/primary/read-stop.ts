@@ -18,6 +18,8 @@ import type { Socket } from "node:net";
 interface StreamHandle {
   reading: boolean;
   readStop(): number;
+  /** Checked before use: only restartHandle needs it. */
+  readStart?(): number;
 }
 
 function handleOf(socket: Socket): StreamHandle | null {
@@ -48,7 +50,7 @@ export function stopHandle(socket: Socket): void {
  * does not start it twice.
  */
 export function restartHandle(socket: Socket): void {
-  const handle = handleOf(socket) as (StreamHandle & { readStart?: () => number }) | null;
+  const handle = handleOf(socket);
   if (handle && !handle.reading && typeof handle.readStart === "function") {
     handle.reading = true;
     handle.readStart();
