@@ -8,6 +8,7 @@ import { GatewayError } from "../../common/errors.js";
 import type { Redis } from "ioredis";
 import { createRedisClient, describeRedisError, type RedisConnection } from "../redis-client.js";
 import { REDIS_KEY_PREFIX } from "../redis-keys.js";
+import { withTimeout } from "../with-timeout.js";
 import type { LogEntry, LogOffset, OrderedLog, RecoveryBounds } from "./ordered-log.js";
 import {
   decodeEntryFields,
@@ -41,6 +42,8 @@ const READ_RETRY_DELAY = 250;
 const PAGE_SIZE = 1000;
 /** How often the transport key and this reader's registration are refreshed (they live TRANSPORT_TTL), in ms. */
 const REGISTRATION_INTERVAL = 20_000;
+/** How long close() waits for each of its last commands (deregistration, QUIT), in ms. */
+const CLOSE_TIMEOUT = 1000;
 /** Local adapter uids remembered for routing responses (one per namespace; a bound against endless dynamic namespaces). */
 const MAX_LOCAL_UIDS = 10_000;
 /** Largest part of a stream ID: both halves are unsigned 64-bit. */
@@ -381,11 +384,13 @@ export class RedisOrderedLog extends EventEmitter<LogEvents> implements OrderedL
     const wasConnected = this.connected;
     this.closed = true;
     for (const timer of this.timers) clearInterval(timer);
-    if (wasConnected) await this.commands.zrem(logReadersKey(), this.readerId).catch(() => undefined);
+    // Bounded: a connection that stopped answering must not hold up a shutdown.
+    const settled = (promise: Promise<unknown>): Promise<unknown> => withTimeout(promise, CLOSE_TIMEOUT, () => new Error("timeout")).catch(() => undefined);
+    if (wasConnected) await settled(this.commands.zrem(logReadersKey(), this.readerId));
     this.updateState();
     // The reader is blocked in XREAD (QUIT would wait behind it): cut it; the loop sees `closed` and ends.
     this.reader.disconnect();
-    await this.commands.quit().catch(() => undefined);
+    await settled(this.commands.quit());
     this.commands.disconnect();
   }
 }
