@@ -9,8 +9,10 @@ import { REDIS_KEY_PREFIX } from "../redis-keys.js";
  *   `<prefix>-gateway#transport`   "log" while a gateway runs in recovery mode (TTL 60 s, refreshed);
  *   `<prefix>-gateway#log-readers` sorted set of the processes reading the stream, scored with the
  *                                  time (ms) their registration lapses unless refreshed.
- * An entry is either `message <msgpack ClusterMessage>` (delivered to every reader in order) or
- * `response <msgpack ClusterResponse> to <requester uid>` (for one adapter, never replayed).
+ * An entry is either `message <msgpack ClusterMessage> [id <append id>]` (delivered to every
+ * reader in order; the id, unique per append, lets readers drop the copy ioredis makes when it
+ * sends an unanswered XADD again after a reconnection) or `response <msgpack ClusterResponse>
+ * to <requester uid>` (for one adapter, never replayed).
  * msgpack because packets carry Buffers (JSON would turn them into `{type, data}` objects).
  */
 
@@ -34,17 +36,20 @@ export const TRANSPORT_TTL = 60_000;
 export const MESSAGE_FIELD = "message";
 export const RESPONSE_FIELD = "response";
 export const TO_FIELD = "to";
+export const ID_FIELD = "id";
 
-/** The fields of a message entry (the order XADD takes them). */
-export function messageFields(message: ClusterMessage | object): [string, Buffer] {
-  return [MESSAGE_FIELD, encode(message) as Buffer];
+/** The fields of a message entry (the order XADD takes them); emitters give no id (they never send a command twice). */
+export function messageFields(message: ClusterMessage | object, appendId?: string): (string | Buffer)[] {
+  const fields: (string | Buffer)[] = [MESSAGE_FIELD, encode(message) as Buffer];
+  if (appendId !== undefined) fields.push(ID_FIELD, appendId);
+  return fields;
 }
 
 export function responseFields(requesterUid: string, response: ClusterResponse): [string, Buffer, string, string] {
   return [RESPONSE_FIELD, encode(response) as Buffer, TO_FIELD, requesterUid];
 }
 
-export type DecodedEntry = { kind: "message"; message: ClusterMessage } | { kind: "response"; to: string; response: ClusterResponse };
+export type DecodedEntry = { kind: "message"; message: ClusterMessage; appendId?: string } | { kind: "response"; to: string; response: ClusterResponse };
 
 /** An entry's fields (as XREAD/XRANGE give them: name, value, name, value…), or undefined when they are not ours. */
 export function decodeEntryFields(fields: Buffer[]): DecodedEntry | undefined {
@@ -53,7 +58,9 @@ export function decodeEntryFields(fields: Buffer[]): DecodedEntry | undefined {
   const message = values.get(MESSAGE_FIELD);
   if (message) {
     const decoded = decodeShaped(message);
-    return decoded ? { kind: "message", message: decoded as ClusterMessage } : undefined;
+    if (!decoded) return undefined;
+    const appendId = values.get(ID_FIELD)?.toString();
+    return { kind: "message", message: decoded as ClusterMessage, ...(appendId !== undefined ? { appendId } : {}) };
   }
   const response = values.get(RESPONSE_FIELD);
   const to = values.get(TO_FIELD);

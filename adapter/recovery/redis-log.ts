@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { hostname } from "node:os";
 import { setTimeout as delay } from "node:timers/promises";
@@ -9,6 +9,7 @@ import type { Redis } from "ioredis";
 import { createRedisClient, describeRedisError, type RedisConnection } from "../redis-client.js";
 import { REDIS_KEY_PREFIX } from "../redis-keys.js";
 import { withTimeout } from "../with-timeout.js";
+import { DuplicateFilter } from "./duplicate-filter.js";
 import type { LogEntry, LogOffset, OrderedLog, RecoveryBounds } from "./ordered-log.js";
 import {
   decodeEntryFields,
@@ -46,6 +47,8 @@ const REGISTRATION_INTERVAL = 20_000;
 const CLOSE_TIMEOUT = 1000;
 /** Local adapter uids remembered for routing responses (one per namespace; a bound against endless dynamic namespaces). */
 const MAX_LOCAL_UIDS = 10_000;
+/** Append ids remembered to drop copies of re-sent XADDs (duplicate-filter.ts): seconds of traffic at high rates. */
+const DUPLICATE_WINDOW = 20_000;
 /** Largest part of a stream ID: both halves are unsigned 64-bit. */
 const MAX_ID_PART = 2n ** 64n - 1n;
 
@@ -105,6 +108,10 @@ export class RedisOrderedLog extends EventEmitter<LogEvents> implements OrderedL
   private reading = false;
   /** The uids of this process' adapters (they append with them): responses addressed to others are not ours. */
   private readonly localUids = new Set<string>();
+  private readonly duplicates = new DuplicateFilter(DUPLICATE_WINDOW);
+  /** Append ids: this random prefix and a counter, unique across processes without coordination. */
+  private readonly appendPrefix = randomBytes(6).toString("base64url");
+  private appendCount = 0;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly trimming: LogTrimming;
   private connected = false;
@@ -189,6 +196,10 @@ export class RedisOrderedLog extends EventEmitter<LogEvents> implements OrderedL
       this.logger.debug({ offset }, "recovery log: entry that is not ours dropped");
       return;
     }
+    if (decoded.kind === "message" && this.duplicates.isCopy(decoded.appendId, offset)) {
+      this.logger.debug({ offset }, "recovery log: copy of a re-sent append dropped");
+      return;
+    }
     try {
       if (decoded.kind === "message") this.receivers!.onEntry({ offset, message: decoded.message });
       else if (this.localUids.has(decoded.to)) this.receivers!.onResponse(decoded.response);
@@ -200,7 +211,7 @@ export class RedisOrderedLog extends EventEmitter<LogEvents> implements OrderedL
 
   async append(message: ClusterMessage): Promise<LogOffset> {
     this.rememberUid(message.uid);
-    return this.add(messageFields(message), "append");
+    return this.add(messageFields(message, `${this.appendPrefix}.${(this.appendCount++).toString(36)}`), "append");
   }
 
   async respond(requesterUid: string, response: ClusterResponse): Promise<void> {
@@ -229,6 +240,7 @@ export class RedisOrderedLog extends EventEmitter<LogEvents> implements OrderedL
   async readAfter(offset: LogOffset, limit: number): Promise<LogEntry[] | undefined> {
     if (!this.isOffset(offset)) return undefined;
     const entries: LogEntry[] = [];
+    const appendIds = new Set<string>();
     let cursor = offset;
     // At least one page, even for limit 0: the offset itself must be checked.
     for (let first = true; ; first = false) {
@@ -239,7 +251,12 @@ export class RedisOrderedLog extends EventEmitter<LogEvents> implements OrderedL
       if (!page) return undefined;
       for (const [id, fields] of page) {
         const decoded = decodeEntryFields(fields);
-        if (decoded?.kind === "message") entries.push({ offset: id.toString(), message: decoded.message });
+        if (decoded?.kind !== "message") continue;
+        const entryOffset = id.toString();
+        // A copy of a re-sent append: its first copy is either in this result or before `offset`.
+        if (decoded.appendId !== undefined && (appendIds.has(decoded.appendId) || this.duplicates.isKnownCopy(decoded.appendId, entryOffset))) continue;
+        if (decoded.appendId !== undefined) appendIds.add(decoded.appendId);
+        entries.push({ offset: entryOffset, message: decoded.message });
       }
       if (page.length < count || entries.length >= limit) break;
       cursor = page[page.length - 1][0].toString();

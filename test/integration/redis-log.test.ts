@@ -96,6 +96,14 @@ class FreezingProxy {
     }
   }
 
+  /** Only Redis' answers stop: commands still reach it (a reply lost, as in a one-way partition). */
+  freezeReplies(): void {
+    for (const [client, upstream] of this.pairs) {
+      upstream.unpipe(client);
+      upstream.pause();
+    }
+  }
+
   async close(): Promise<void> {
     for (const pair of this.pairs) for (const socket of pair) socket.destroy();
     await new Promise((resolve) => this.server.close(resolve));
@@ -188,6 +196,22 @@ describe("recovery log on Redis: two readers", () => {
     assert.deepEqual(b.responses, []);
     const replay = await b.log.readAfter(request.offset, 10);
     assert.deepEqual(replay?.map(valueOf), [1001]);
+  });
+
+  it("drops the copy of an append that was sent twice (ioredis resends an unanswered XADD after a reconnection)", async () => {
+    const before = a.entries.length;
+    const start = a.entries[before - 1].offset;
+    const fields = messageFields(message("uid-a", 4000), "resent.0");
+    await probe.xadd(logStreamKey(), "*", ...fields);
+    await probe.xadd(logStreamKey(), "*", ...messageFields(message("uid-b", 4001), "other.0"));
+    await probe.xadd(logStreamKey(), "*", ...fields);
+    await a.log.append(message("uid-a", 4002));
+    await waitUntil(() => a.values().includes(4002) && b.values().includes(4002), "both read the fence");
+    assert.deepEqual(a.values().slice(before), [4000, 4001, 4002]);
+    assert.deepEqual(b.values().slice(before), [4000, 4001, 4002]);
+    assert.deepEqual((await a.log.readAfter(start, 10))?.map(valueOf), [4000, 4001, 4002]);
+    // The first copy before the offset: the second is still recognised.
+    assert.deepEqual((await b.log.readAfter(a.entries[before].offset, 10))?.map(valueOf), [4001, 4002]);
   });
 
   it("sessions: save and take once; saveIfOwner and remove only for the owner", async () => {
@@ -366,6 +390,19 @@ describe("recovery log on Redis: a connection that goes silent", () => {
     await reader.log.append(message("uid", 3));
     await waitUntil(() => reader.values().includes(3), "the reader got its own entry 3", 20_000);
     assert.deepEqual(reader.values(), [1, 2, 3]);
+  });
+
+  it("an append whose answer was lost is sent again by ioredis: in the stream twice, delivered once", async () => {
+    proxy.freezeReplies();
+    const appended = reader.log.append(message("uid", 4));
+    await waitUntil(async () => (await probe.xlen(logStreamKey())) === 4, "Redis ran the XADD (its answer is lost)");
+    const offset = await appended; // resolved by the copy, once the stalled connection was cut
+    await waitUntil(async () => (await probe.xlen(logStreamKey())) === 5, "the XADD was sent again", 20_000);
+    await reader.log.append(message("uid", 5));
+    await waitUntil(() => reader.values().includes(5), "the reader got entry 5", 20_000);
+    assert.deepEqual(reader.values(), [1, 2, 3, 4, 5]);
+    assert.notEqual(reader.entries[3].offset, offset, "the copy is the one dropped");
+    assert.deepEqual((await reader.log.readAfter(reader.entries[2].offset, 10))?.map(valueOf), [4, 5]);
   });
 });
 
