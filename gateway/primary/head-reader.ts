@@ -1,5 +1,6 @@
 import type { Socket } from "node:net";
 import { stopHandle } from "./read-stop.js";
+import { HeadScanner } from "./head-scanner.js";
 import { parseRequestHead, type RequestHead } from "./request-head.js";
 
 /**
@@ -58,13 +59,26 @@ export function readRequestHead(socket: Socket, limits: HeadReaderLimits): Promi
       resolve({ ...result, bytes: Buffer.concat(chunks, length) });
     };
 
+    // Each byte is scanned a bounded number of times; the bytes are joined and parsed only at
+    // the two moments the scanner reports (line end, head end): linear in the head's length.
+    const scanner = new HeadScanner();
+    const parseNow = (end: number): ReturnType<typeof parseRequestHead> => {
+      const all = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, length);
+      chunks.length = 0;
+      chunks.push(all);
+      return parseRequestHead(all.subarray(0, end));
+    };
     const onData = (chunk: Buffer): void => {
       chunks.push(chunk);
       length += chunk.length;
-      const all = chunks.length === 1 ? chunk : Buffer.concat(chunks, length);
-      const parsed = parseRequestHead(all.length > limits.maxHeaderSize ? all.subarray(0, limits.maxHeaderSize) : all);
-      if (parsed.kind === "complete") return finish({ kind: "head", head: parsed.head });
-      if (parsed.kind === "invalid") return finish({ kind: "invalid", reason: parsed.reason });
+      const step = scanner.push(chunk);
+      if (step.kind === "not-http") return finish({ kind: "invalid", reason: "not an HTTP request" });
+      if (step.kind === "head-end" && step.headEnd > limits.maxHeaderSize) return finish({ kind: "too-large" });
+      if (step.kind === "head-end" || step.kind === "line-end") {
+        const parsed = parseNow(step.kind === "head-end" ? step.headEnd : Math.min(length, limits.maxHeaderSize));
+        if (parsed.kind === "complete") return finish({ kind: "head", head: parsed.head });
+        if (parsed.kind === "invalid") return finish({ kind: "invalid", reason: parsed.reason });
+      }
       if (length >= limits.maxHeaderSize) return finish({ kind: "too-large" });
     };
     const onClose = (): void => finish({ kind: "closed" });
