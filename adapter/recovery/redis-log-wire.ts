@@ -45,28 +45,29 @@ export function messageFields(message: ClusterMessage | object, appendId?: strin
   return fields;
 }
 
-export function responseFields(requesterUid: string, response: ClusterResponse): [string, Buffer, string, string] {
-  return [RESPONSE_FIELD, encode(response) as Buffer, TO_FIELD, requesterUid];
+export function responseFields(requesterUid: string, response: ClusterResponse, appendId: string): (string | Buffer)[] {
+  return [RESPONSE_FIELD, encode(response) as Buffer, TO_FIELD, requesterUid, ID_FIELD, appendId];
 }
 
-export type DecodedEntry = { kind: "message"; message: ClusterMessage; appendId?: string } | { kind: "response"; to: string; response: ClusterResponse };
+export type DecodedEntry = ({ kind: "message"; message: ClusterMessage } | { kind: "response"; to: string; response: ClusterResponse }) & { appendId?: string };
 
 /** An entry's fields (as XREAD/XRANGE give them: name, value, name, value…), or undefined when they are not ours. */
 export function decodeEntryFields(fields: Buffer[]): DecodedEntry | undefined {
   const values = new Map<string, Buffer>();
   for (let i = 0; i + 1 < fields.length; i += 2) values.set(fields[i].toString(), fields[i + 1]);
+  const appendId = values.get(ID_FIELD)?.toString();
+  const withId = appendId !== undefined ? { appendId } : {};
   const message = values.get(MESSAGE_FIELD);
   if (message) {
     const decoded = decodeShaped(message);
     if (!decoded) return undefined;
-    const appendId = values.get(ID_FIELD)?.toString();
-    return { kind: "message", message: decoded as ClusterMessage, ...(appendId !== undefined ? { appendId } : {}) };
+    return { kind: "message", message: decoded as ClusterMessage, ...withId };
   }
   const response = values.get(RESPONSE_FIELD);
   const to = values.get(TO_FIELD);
   if (!response || !to) return undefined;
   const decoded = decodeShaped(response);
-  return decoded ? { kind: "response", to: to.toString(), response: decoded as ClusterResponse } : undefined;
+  return decoded ? { kind: "response", to: to.toString(), response: decoded as ClusterResponse, ...withId } : undefined;
 }
 
 /**

@@ -196,7 +196,8 @@ export class RedisOrderedLog extends EventEmitter<LogEvents> implements OrderedL
       this.logger.debug({ offset }, "recovery log: entry that is not ours dropped");
       return;
     }
-    if (decoded.kind === "message" && this.duplicates.isCopy(decoded.appendId, offset)) {
+    // A copied response would count twice toward a request's expected answers.
+    if (this.duplicates.isCopy(decoded.appendId, offset)) {
       this.logger.debug({ offset }, "recovery log: copy of a re-sent append dropped");
       return;
     }
@@ -211,11 +212,15 @@ export class RedisOrderedLog extends EventEmitter<LogEvents> implements OrderedL
 
   async append(message: ClusterMessage): Promise<LogOffset> {
     this.rememberUid(message.uid);
-    return this.add(messageFields(message, `${this.appendPrefix}.${(this.appendCount++).toString(36)}`), "append");
+    return this.add(messageFields(message, this.nextAppendId()), "append");
   }
 
   async respond(requesterUid: string, response: ClusterResponse): Promise<void> {
-    await this.add(responseFields(requesterUid, response), "respond");
+    await this.add(responseFields(requesterUid, response, this.nextAppendId()), "respond");
+  }
+
+  private nextAppendId(): string {
+    return `${this.appendPrefix}.${(this.appendCount++).toString(36)}`;
   }
 
   private async add(fields: (string | Buffer)[], what: string): Promise<LogOffset> {
