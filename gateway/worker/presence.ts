@@ -70,12 +70,18 @@ export class WorkerPresence extends EventEmitter<{ change: [PresenceChange] }> i
   /** Registers this worker with the store and starts the heartbeat and the reaper. */
   async start(): Promise<void> {
     await this.store.heartbeat();
+    // One warning per outage: the adapter already reports Redis going away.
+    let failing = false;
     const beat = (): void => {
       this.store.heartbeat().then(
         (known) => {
+          failing = false;
           if (!known) void this.resync("the store had forgotten this worker");
         },
-        (error: Error) => this.logger.warn({ err: error.message }, "presence heartbeat failed"),
+        (error: Error) => {
+          this.logger[failing ? "debug" : "warn"]({ err: error.message }, "presence heartbeat failed");
+          failing = true;
+        },
       );
     };
     const reap = (): void => void this.store.reap().catch((error: Error) => this.logger.debug({ err: error.message }, "presence reap failed"));
