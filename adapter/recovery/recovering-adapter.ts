@@ -152,12 +152,15 @@ export class RecoveringAdapter extends ClusterAdapterWithHeartbeat implements Lo
     // Socket.IO's typing says Session, but it treats a falsy answer as "start a fresh session".
     const fresh = null as unknown as Session;
     if (!PID_PATTERN.test(pid) || !this.hub.log.isOffset(offset)) return fresh;
-    const record = await this.hub.log.sessions.take(pid);
-    if (!record || record.pid !== pid) return fresh;
-    // The old socket still open here (its transport died unnoticed): two sockets cannot share an id.
-    if (this.namespace.sockets.has(record.sid)) return fresh;
+    // The offset first: a bad one must not consume the session (it is taken at most once).
     const entries = await this.hub.log.readAfter(offset, MAX_MISSED_ENTRIES);
     if (!entries || entries.length >= MAX_MISSED_ENTRIES) return fresh;
+    const record = await this.hub.log.sessions.take(pid);
+    if (!record || record.pid !== pid) return fresh;
+    // Its old socket still open here (the client's network dropped and it came back to the same
+    // worker before a ping timeout noticed): the client proved it is the same one, so the stale
+    // socket goes first (it leaves its rooms now, synchronously); two sockets cannot share an id.
+    this.namespace.sockets.get(record.sid)?.disconnect(true);
     const rooms = record.rooms.includes(record.sid) ? record.rooms : [record.sid, ...record.rooms];
     const session: Session = { sid: record.sid, pid: record.pid, rooms, data: record.data, missedPackets: [] };
     const timer = setTimeout(() => this.pendingRestores.delete(record.sid), PENDING_RESTORE_TIMEOUT).unref();

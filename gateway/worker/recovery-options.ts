@@ -1,7 +1,5 @@
 import type { ServerOptions } from "socket.io";
 import type { RecoveryBounds } from "../../adapter/index.js";
-import { parseRedisTarget } from "../../adapter/redis-url.js";
-import { GatewayError } from "../../common/errors.js";
 
 /** Socket.IO's own default for `connectionStateRecovery.maxDisconnectionDuration`: 2 minutes. */
 const DEFAULT_MAX_DISCONNECTION_DURATION = 2 * 60 * 1000;
@@ -13,17 +11,10 @@ export const MAX_LOG_ENTRIES = 100_000;
 
 /**
  * The recovery log's bounds when the app turns on `connectionStateRecovery`; undefined when it
- * does not. A Redis Cluster is refused for now: the log is one Redis Stream, and keeping it on
- * one shard while the sessions spread over all of them is not built (or tested) yet.
+ * does not. On a Redis Cluster the log is one stream, so it lives on one shard (docs/redis.md).
  */
-export function recoveryBounds(options: Partial<ServerOptions>, redisUrl: string | undefined): RecoveryBounds | undefined {
+export function recoveryBounds(options: Partial<ServerOptions>): RecoveryBounds | undefined {
   const recovery = options.connectionStateRecovery;
   if (!recovery) return undefined;
-  if (redisUrl && parseRedisTarget(redisUrl)?.kind === "cluster") {
-    throw new GatewayError(
-      "ERR_INVALID_OPTION",
-      'invalid option "options.connectionStateRecovery": not supported with a Redis Cluster yet; use one Redis server or a Sentinel set, or turn recovery off',
-    );
-  }
   return { maxDisconnectionDuration: recovery.maxDisconnectionDuration ?? DEFAULT_MAX_DISCONNECTION_DURATION, maxEntries: MAX_LOG_ENTRIES };
 }

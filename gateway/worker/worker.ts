@@ -23,6 +23,7 @@ import { guardHandshakes } from "./handshake-guard.js";
 import { mountPresenceRoute } from "./presence-route.js";
 import { startWorkerPresence } from "./presence-store.js";
 import type { WorkerPresence } from "./presence.js";
+import { recoveryBounds } from "./recovery-options.js";
 import { checkAppServerOptions, serverOptionsFor } from "./server-options.js";
 
 /**
@@ -40,7 +41,8 @@ export async function runWorker(options: ResolvedOptions, slot: number): Promise
   process.on("unhandledRejection", (reason) => logger.error({ err: reason instanceof Error ? reason.message : String(reason) }, "unhandled rejection"));
 
   const { app: loaded, serverOptions } = await startStep(primary, logger, () => loadApp(options));
-  const adapter = createGatewayAdapter(options.redis, logger);
+  const recovery = recoveryBounds(serverOptions);
+  const adapter = createGatewayAdapter(options.redis, logger, recovery);
   // Subscriptions sent before ioredis' first ready check put the connection in subscriber mode
   // and fail that check: namespaces (which subscribe) are created only once Redis is connected.
   if (!adapter.isConnected()) logger.info({ adapter: adapter.kind }, "waiting for the adapter to connect");
@@ -65,7 +67,16 @@ export async function runWorker(options: ResolvedOptions, slot: number): Promise
   guardAndCount(io, adapter, slot, options.rateLimit);
 
   await startStep(primary, logger, () =>
-    loaded.setup({ io, app, beforeGatewayRoutes, httpServer, worker: { index: slot, pid: process.pid }, logger, presence }),
+    loaded.setup({
+      io,
+      app,
+      beforeGatewayRoutes,
+      httpServer,
+      worker: { index: slot, pid: process.pid },
+      logger,
+      presence,
+      published: (emit) => adapter.whenPublished(emit),
+    }),
   );
   listenToPrimary({ httpServer, io, adapter, lifecycle, primary, addresses, logger, presence });
   // After the app's set-up, so the router stands in front of the app's own request listeners too.
