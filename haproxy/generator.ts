@@ -78,7 +78,15 @@ function sections(options: ResolvedHaproxyOptions): string[] {
       ? `# the gateway nodes: HAProxy's ${options.cookieName} cookie keeps a client on one node even when its address changes`
       : "# the gateway nodes: one client address always reaches the same node (consistent hash: few move when nodes change)",
     "backend sio_gateway_nodes",
-    ...(cookie ? ["    balance roundrobin", `    cookie ${options.cookieName} insert indirect nocache`] : ["    balance source", "    hash-type consistent"]),
+    ...(cookie
+      ? ["    balance roundrobin", `    cookie ${options.cookieName} insert indirect nocache`]
+      : [
+          "    balance source",
+          "    hash-type consistent",
+          "    # an address remembers its node: a drained node keeps serving its clients' sessions while new addresses go elsewhere",
+          "    stick-table type ipv6 size 1m expire 1h",
+          "    stick on src",
+        ]),
     "    # a node that answers /readyz with anything but 200 (draining, Redis down) gets no new clients",
     "    option httpchk GET /readyz",
     "    http-check expect status 200",

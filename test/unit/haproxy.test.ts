@@ -47,11 +47,43 @@ describe("generateHaproxyConfig", () => {
     assert.doesNotMatch(config.split("\n").slice(0, 2).join("\n"), /secret-pass/, "the header must not repeat the stats password");
   });
 
+  it("logs requests, keeps stats on an internal listener with a runtime API socket, and passes the scheme", () => {
+    const config = generateHaproxyConfig({ upstreams: ["a:1"], full: true, stats: "ops:secret-pass" });
+    assert.match(config, /^ {4}log global\n {4}option httplog$/m);
+    assert.match(config, /^ {4}log stderr format raw local0 info$/m);
+    assert.match(config, /^ {4}stats socket unix@haproxy-admin\.sock mode 600 level admin$/m);
+    assert.match(config, /^listen sio_gateway_stats\n {4}bind 127\.0\.0\.1:8404\n/m);
+    assert.doesNotMatch(/frontend sio_gateway_in\n([^\n]+\n)+/.exec(config)![0], /stats/, "no stats on the public frontend");
+    assert.match(config, /http-request set-header X-Forwarded-Proto https if \{ ssl_fc \}/);
+    assert.match(config, /http-request deny deny_status 404 if \{ path \/metrics \} \|\| \{ path_beg \/admin-ui \}/);
+    assert.match(
+      generateHaproxyConfig({ upstreams: ["a:1"], full: true, statsSocket: "/run/haproxy/admin.sock" }),
+      /stats socket \/run\/haproxy\/admin\.sock /,
+    );
+  });
+
+  it("source mode remembers each address's node, so a drained node keeps its clients", () => {
+    assert.match(generateHaproxyConfig({ upstreams: ["a:1"] }), /balance source\n.*\n.*\n {4}stick-table type ipv6 size 1m expire 1h\n {4}stick on src\n/);
+    assert.doesNotMatch(generateHaproxyConfig({ upstreams: ["a:1"], balance: "cookie" }), /stick on/);
+  });
+
+  it("TLS on 443 with a redirect from 80, and the body limit from maxHttpBufferSize", () => {
+    const config = generateHaproxyConfig({ upstreams: ["a:1"], tlsCert: "/etc/haproxy/site.pem", maxBodySize: 5_000_000 });
+    assert.match(
+      config,
+      /bind :443 ssl crt \/etc\/haproxy\/site\.pem alpn http\/1\.1\n {4}bind :80\n.*\n {4}http-request redirect scheme https code 301 unless \{ ssl_fc \}/,
+    );
+    assert.match(config, /deny_status 413 if \{ req\.hdr_val\(content-length\) gt 5000000 \}/);
+    assert.match(generateHaproxyConfig({ upstreams: ["a:1"], full: true, maxHeaderSize: 32_768 }), /tune\.bufsize 33792/);
+  });
+
   it("names the bad option", () => {
     assert.equal(refusal({ upstreams: [] }), 'invalid option "upstream": expected at least one HOST:PORT, got ""');
     assert.match(refusal({ upstreams: ["a:1"], balance: "leastconn" as "source" }), /^invalid option "balance": expected source or cookie, got "leastconn"$/);
     assert.match(refusal({ upstreams: ["a:1"], stats: "admin:short" }), /^invalid option "stats"/);
     assert.doesNotMatch(refusal({ upstreams: ["a:1"], stats: "admin:short" }), /short/, "the password is not echoed");
     assert.match(refusal({ upstreams: ["a:1"], checkInterval: 10 }), /^invalid option "check-interval"/);
+    assert.match(refusal({ upstreams: ["a:1"], statsListen: "nowhere" }), /^invalid option "stats-listen": expected ADDRESS:PORT/);
+    assert.match(refusal({ upstreams: ["a:1"], tlsCert: "a b.pem" }), /^invalid option "tls-cert"/);
   });
 });
