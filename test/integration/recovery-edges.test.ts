@@ -59,7 +59,7 @@ describe("connection-state recovery, edges", () => {
       );
       run.start(20);
       await waitUntil(() => run.ackedCount >= 20, "20 messages acknowledged before the stop");
-      const stopped = nodes[0]!.stop("SIGTERM");
+      const stopped = nodes[0].stop("SIGTERM");
       await Promise.all(onFirst.map((client) => waitFor(client.socket, "connect", 20_000)));
       assert.equal((await stopped).code, 0);
       const ackedAfter = run.ackedCount;
@@ -69,7 +69,7 @@ describe("connection-state recovery, edges", () => {
       for (const log of run.receivers.filter((log) => onFirst.includes(log.client))) assert.deepEqual(log.reconnections, [true]);
       for (const client of onFirst) {
         const { pid } = await request<{ pid: number }>(client.socket, "whoami");
-        assert.ok(nodes[1]!.workerPids().includes(pid), "the stopped node's clients now live on the other node");
+        assert.ok(nodes[1].workerPids().includes(pid), "the stopped node's clients now live on the other node");
       }
     } finally {
       for (const client of clients) client.close();
@@ -149,7 +149,7 @@ describe("connection-state recovery, edges", () => {
       for (let n = 0; n < 4; n++) clients.push(await connectClient(gateway.url, { localAddress: loopbackAddress(420 + n), transports: ["websocket"] }));
       await joinAll(clients);
       const [sender, ...receivers] = clients;
-      const run = new ChatRun(sender!, receivers, ROOM);
+      const run = new ChatRun(sender, receivers, ROOM);
       run.start(20);
       await waitUntil(() => run.ackedCount >= 20, "20 messages acknowledged before the fail-over");
       await set.killPrimary();
@@ -163,7 +163,7 @@ describe("connection-state recovery, edges", () => {
       const lost = new Set(run.receivers.flatMap((log) => run.acked.filter((number) => !log.numbers.includes(number))));
       process.stdout.write(`# sentinel fail-over: ${lost.size} of ${run.acked.length} acknowledged messages lost\n`);
       assert.ok(lost.size <= 5, `at most a few acknowledged messages lost in the fail-over, got ${lost.size}`);
-      for (const log of run.receivers) for (let i = 1; i < log.numbers.length; i++) assert.ok(log.numbers[i]! > log.numbers[i - 1]!, "in order, once");
+      for (const log of run.receivers) for (let i = 1; i < log.numbers.length; i++) assert.ok(log.numbers[i] > log.numbers[i - 1], "in order, once");
     } finally {
       for (const client of clients) client.close();
       await gateway.stop();
