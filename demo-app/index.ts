@@ -67,9 +67,10 @@ export default function demoApp({ io, app, worker, logger, presence }: GatewayAp
       const error = roomError(room);
       if (error) return reply(ack, { ok: false, error });
       await socket.leave(room as string);
+      // Acked once presence has it, so a join that follows the ack (from anyone) counts without this socket.
+      // The new count reaches the room's other members as a presence change, on every worker.
+      await presence.leave(socket, room as string).catch((failure: Error) => logger.warn({ room, err: failure.message }, "presence leave failed"));
       reply(ack, { ok: true, room });
-      // The count reaches the room's other members as a presence change, on every worker.
-      presence.leave(socket, room as string).catch((failure: Error) => logger.warn({ room, err: failure.message }, "presence leave failed"));
     });
 
     socket.on("chat", (message: unknown, ack: unknown) => {
