@@ -1,7 +1,7 @@
 import express from "express";
 import { fileURLToPath } from "node:url";
 import type { Socket } from "socket.io";
-import type { GatewayAppContext } from "../gateway/worker/app-module.js";
+import type { GatewayAppContext, GatewayServerOptions } from "../gateway/worker/app-module.js";
 import { TokenBucket } from "../gateway/worker/rate-limit.js";
 import { MembersAnnouncer } from "./members-announcer.js";
 import { CHAT_RATE, displayName, roomError, textError, TOO_MANY_MESSAGES } from "./validation.js";
@@ -24,7 +24,16 @@ function reply(ack: unknown, response: Record<string, unknown>): void {
   if (typeof ack === "function") (ack as Ack)(response);
 }
 
-export default function demoApp({ io, app, worker, logger, presence }: GatewayAppContext): void {
+/**
+ * Socket.IO options of the demo: connection-state recovery, so a member who reconnects within two
+ * minutes (a network blip, or its worker restarted or killed) gets its id, rooms and every
+ * message it missed, without joining again (`socket.recovered` tells the page).
+ */
+export const options: GatewayServerOptions = {
+  connectionStateRecovery: { maxDisconnectionDuration: 2 * 60 * 1000 },
+};
+
+export default function demoApp({ io, app, worker, logger, presence, published }: GatewayAppContext): void {
   app.use(express.static(PUBLIC_DIR));
   // Browsers ask for /favicon.ico whatever the page says; a 404 there is a console error.
   app.get("/favicon.ico", (_req, res) => res.type("image/svg+xml").sendFile(`${PUBLIC_DIR}favicon.svg`));
@@ -81,11 +90,19 @@ export default function demoApp({ io, app, worker, logger, presence }: GatewayAp
       } = (typeof message === "object" && message !== null ? message : {}) as { room?: unknown; text?: unknown; name?: unknown };
       const error = roomError(room) ?? textError(text) ?? (chatBucket.take() ? undefined : TOO_MANY_MESSAGES);
       if (error) return reply(ack, { ok: false, error });
+      const chat = { room, text, from: socket.id, name: displayName(chosenName) ?? name ?? socket.id.slice(-6), worker: worker.index, at: Date.now() };
       // The room plus the sender's own room: the sender gets its message even before it joined.
-      io.to(room as string)
-        .to(socket.id)
-        .emit("chat", { room, text, from: socket.id, name: displayName(chosenName) ?? name ?? socket.id.slice(-6), worker: worker.index, at: Date.now() });
-      reply(ack, { ok: true });
+      // `ok: true` means the message is in the recovery log: it reaches every member, even one whose
+      // worker dies right now, once it reconnects.
+      published(() =>
+        io
+          .to(room as string)
+          .to(socket.id)
+          .emit("chat", chat),
+      ).then(
+        () => reply(ack, { ok: true }),
+        (failure: Error) => reply(ack, { ok: false, error: `not sent: ${failure.message}` }),
+      );
     });
 
     socket.on("whoami", (ack: unknown) => {

@@ -35,6 +35,13 @@ export interface GatewayAppContext<
   worker: { index: number; pid: number };
   /** The worker's structured logger. */
   logger: Logger;
+  /**
+   * Runs `emit` (e.g. `() => io.to(room).emit("chat", message)`) and resolves once its broadcasts
+   * are durable: with `connectionStateRecovery`, appended to the recovery log, so a client that
+   * reconnects gets them even if this worker dies right after; without it, at once. Rejects when a
+   * broadcast could not be published (Redis down): acknowledge a message to its sender after this.
+   */
+  published(emit: () => unknown): Promise<void>;
   /** Cluster-wide presence: who is in a room and how many, with join/leave notifications (gateway/worker/presence.ts). */
   presence: GatewayPresence;
 }
