@@ -11,7 +11,7 @@
  * weigh more than the gateway). Redis, the gateway and the clients share the machine's cores.
  * Writes bench/RESULTS.presence.md and bench/results.presence.json (`.quick` for a quick run).
  */
-import { cpus, totalmem } from "node:os";
+import { cpus, loadavg, totalmem } from "node:os";
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { loopbackAddress } from "../test/helpers/clients.js";
@@ -126,7 +126,7 @@ function report(runs: Run[], minutes: number): string {
   const lines = [
     "# Presence: room counts from the presence service vs fetchSockets",
     "",
-    `${new Date().toISOString().slice(0, 10)} · ${cpu}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB · Node ${process.version} · ${fmt(minutes)} min${quick ? " · quick run" : ""}`,
+    `${new Date().toISOString().slice(0, 10)} · ${cpu}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB · Node ${process.version} · ${fmt(minutes)} min${quick ? " · quick run" : ""} · load average ${loadAtStart} at start, ${fmt(loadavg()[0])} at the end`,
     "",
     "Produced by `npm run bench:presence` (bench/presence.ts). A private redis-server, one gateway of 2 workers",
     `(\`--redis\`, bench/presence-app.mjs), the room filled with N members, then ${JOINERS} more clients join at once, each join`,
@@ -151,6 +151,8 @@ function report(runs: Run[], minutes: number): string {
 }
 
 const benchStarted = performance.now();
+/** Other work on the machine skews every figure: the report says how busy it was. */
+const loadAtStart = fmt(loadavg()[0]);
 const runs: Run[] = [];
 for (const members of SIZES) {
   for (const system of SYSTEMS) {
