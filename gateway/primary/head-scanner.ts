@@ -21,38 +21,57 @@ export type ScanStep =
 /** How many leading bytes are enough to tell `METHOD SP` from garbage (a method has at most 20 letters). */
 const PREFIX = 21;
 const METHOD_START = /^[A-Z]{0,20}( |$)/;
+const CRLF = 0x0d0a;
+const CRLFCRLF = 0x0d0a0d0a;
+const HEAD_END = Buffer.from("\r\n\r\n");
+const LINE_END = Buffer.from("\r\n");
 
 export class HeadScanner {
   /** Bytes scanned so far. */
   private length = 0;
-  /** The last up to 3 bytes seen: a CRLFCRLF may span chunks. */
-  private carry = Buffer.alloc(0);
+  /** The last 4 bytes seen, big-endian: a CRLF or CRLFCRLF may span chunks. No allocation per chunk. */
+  private last4 = 0;
   private lineEnd = -1;
   /** The first PREFIX bytes, while they are being checked. */
   private prefix = "";
 
   /** Feeds the next chunk. After "head-end" or "not-http" the scanner is done. */
   push(chunk: Buffer): ScanStep {
-    const base = this.length - this.carry.length;
-    const window = this.carry.length === 0 ? chunk : Buffer.concat([this.carry, chunk]);
+    const base = this.length;
     this.length += chunk.length;
-    this.carry = Buffer.from(window.subarray(Math.max(0, window.length - 3)));
-
     if (this.prefix.length < PREFIX && this.lineEnd === -1) {
       this.prefix += chunk.toString("latin1", 0, Math.min(chunk.length, PREFIX - this.prefix.length));
       const firstLineEnd = this.prefix.indexOf("\r\n");
       if (!METHOD_START.test(firstLineEnd === -1 ? this.prefix : this.prefix.slice(0, firstLineEnd))) return { kind: "not-http" };
     }
-    const end = window.indexOf("\r\n\r\n");
-    if (this.lineEnd === -1) {
-      const lineEnd = window.indexOf("\r\n");
-      if (lineEnd !== -1) {
-        this.lineEnd = base + lineEnd;
-        // The line end is reported first; a head end in the same chunk is found again on the next push or by the caller.
-        if (end === -1) return { kind: "line-end", lineEnd: this.lineEnd };
-      }
+    let lineEnd = -1;
+    let headEnd = -1;
+    // Matches that end in the first 3 bytes may have started in earlier chunks: roll them in one by one.
+    const edge = Math.min(3, chunk.length);
+    for (let i = 0; i < edge && headEnd === -1; i++) {
+      this.last4 = ((this.last4 << 8) | chunk[i]) >>> 0;
+      const offset = base + i + 1;
+      if (lineEnd === -1 && offset >= 2 && (this.last4 & 0xffff) === CRLF) lineEnd = offset - 2;
+      if (offset >= 4 && this.last4 === CRLFCRLF) headEnd = offset;
     }
-    if (end !== -1) return { kind: "head-end", headEnd: base + end + 4 };
+    // Matches that end later lie wholly inside this chunk.
+    if (chunk.length > 3) {
+      if (lineEnd === -1 && this.lineEnd === -1) {
+        const inside = chunk.indexOf(LINE_END);
+        if (inside !== -1) lineEnd = base + inside;
+      }
+      if (headEnd === -1) {
+        const inside = chunk.indexOf(HEAD_END);
+        if (inside !== -1) headEnd = base + inside + 4;
+      }
+      this.last4 = chunk.readUInt32BE(chunk.length - 4);
+    }
+    if (this.lineEnd === -1 && lineEnd !== -1) {
+      this.lineEnd = lineEnd;
+      // The line end is reported first; a head end in the same chunk is reported instead (the caller checks the line then too).
+      if (headEnd === -1) return { kind: "line-end", lineEnd };
+    }
+    if (headEnd !== -1) return { kind: "head-end", headEnd };
     return { kind: "more" };
   }
 }
