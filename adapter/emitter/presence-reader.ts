@@ -1,6 +1,6 @@
 import { once } from "node:events";
 import { GatewayError } from "../../common/errors.js";
-import { presenceKeys, scanMembers } from "../presence/presence-keys.js";
+import { clampLimit, presenceKeys, scanMembers } from "../presence/presence-keys.js";
 import type { PresenceMember } from "../presence/types.js";
 import { describeRedisError, type RedisConnection } from "../redis-client.js";
 import { withTimeout } from "../with-timeout.js";
@@ -35,7 +35,7 @@ export class PresenceReader {
 
   /** Up to `limit` (default 100, at most 10,000) members: socket id and public record. */
   members(options: { limit?: number } = {}): Promise<PresenceMember[]> {
-    const limit = Math.min(MAX_LIMIT, Math.max(0, Math.floor(options.limit ?? DEFAULT_LIMIT)));
+    const limit = clampLimit(options.limit, DEFAULT_LIMIT, MAX_LIMIT);
     return this.read("HSCAN", () => scanMembers((key, cursor, count) => this.client.hscan(key, cursor, "COUNT", count), this.key, limit));
   }
 

@@ -56,3 +56,9 @@ export async function scanMembers(
   }
   return members;
 }
+
+/** A member-list limit as given (anything but a finite number: `fallback`), made an integer from 0 to `max`. */
+export function clampLimit(limit: unknown, fallback: number, max: number): number {
+  const value = typeof limit === "number" && Number.isFinite(limit) ? Math.floor(limit) : fallback;
+  return Math.min(max, Math.max(0, value));
+}

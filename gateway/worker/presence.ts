@@ -2,6 +2,7 @@ import { EventEmitter } from "node:events";
 import type { Logger } from "pino";
 import type { Socket } from "socket.io";
 import { GatewayError } from "../../common/errors.js";
+import { clampLimit } from "../../adapter/presence/presence-keys.js";
 import { publicRecordJson } from "../../adapter/presence/public-record.js";
 import { HEARTBEAT_INTERVAL, REAP_INTERVAL } from "../../adapter/presence/timing.js";
 import { UNKNOWN_OWNER, type PresenceChange, type PresenceCount, type PresenceMember, type PresenceStore } from "../../adapter/presence/types.js";
@@ -120,7 +121,7 @@ export class WorkerPresence extends EventEmitter<{ change: [PresenceChange] }> i
   }
 
   members(room: string, options: { namespace?: string; limit?: number } = {}): Promise<PresenceMember[]> {
-    const limit = Math.min(MAX_MEMBERS_LIMIT, Math.max(0, Math.floor(options.limit ?? DEFAULT_MEMBERS_LIMIT)));
+    const limit = clampLimit(options.limit, DEFAULT_MEMBERS_LIMIT, MAX_MEMBERS_LIMIT);
     return this.store.members(options.namespace ?? "/", checkRoom(room), limit);
   }
 
