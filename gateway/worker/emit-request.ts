@@ -1,5 +1,6 @@
 // Socket.IO refuses to emit these names (its own lifecycle events): the list the emitter module checks too.
 import { RESERVED_EVENTS } from "@socket.io/redis-emitter";
+import { valueOverLimits, type ValueLimits } from "../../common/bounded-value.js";
 
 /** The body of `POST /emit`, validated: what the endpoint accepts, as a pure function. */
 export interface EmitRequest {
@@ -12,6 +13,13 @@ export interface EmitRequest {
 }
 
 const MAX_NAME_LENGTH = 256;
+
+/**
+ * What `data` may be: Socket.IO's packet encoder and the adapters' serializers (JSON, msgpack)
+ * recurse, so data nested thousands of levels deep overflowed their stack after the 202 (an
+ * unhandled rejection, delivered to nobody). The size bound is the body limit (1 MB).
+ */
+export const EMIT_DATA_LIMITS: ValueLimits = { maxChars: 1_000_000, maxDepth: 32 };
 
 export type EmitParseResult = { ok: true; request: EmitRequest } | { ok: false; error: string };
 
@@ -43,5 +51,7 @@ export function parseEmitRequest(body: unknown): EmitParseResult {
   if (typeof ns !== "string" || !ns.startsWith("/") || ns.length > MAX_NAME_LENGTH) {
     return { ok: false, error: '"namespace" must be a string starting with "/"' };
   }
+  const overLimits = data === undefined ? undefined : valueOverLimits(data, EMIT_DATA_LIMITS);
+  if (overLimits) return { ok: false, error: `"data" ${overLimits}: it cannot be delivered` };
   return { ok: true, request: { event, ...(data === undefined ? {} : { data }), to: toRooms, except: exceptRooms, namespace: ns } };
 }

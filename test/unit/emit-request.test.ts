@@ -27,3 +27,16 @@ describe("parseEmitRequest", () => {
     assert.match(error({ event: "x", room: "a" }), /unknown field "room"/);
   });
 });
+
+describe("parseEmitRequest data limits", () => {
+  it("refuses data nested deeper than 32 levels, and accepts 32", () => {
+    const nested = (depth: number): unknown => {
+      let value: unknown = 1;
+      for (let i = 0; i < depth; i++) value = [value];
+      return value;
+    };
+    const deep = parseEmitRequest({ event: "news", data: nested(20_000) });
+    assert.deepEqual(deep, { ok: false, error: '"data" nested deeper than 32 levels: it cannot be delivered' });
+    assert.equal(parseEmitRequest({ event: "news", data: nested(32) }).ok, true);
+  });
+});
