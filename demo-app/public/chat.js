@@ -72,12 +72,20 @@
     });
   }
 
+  let connectedBefore = false;
   socket.on("connect", () => {
     setState("connected");
     showTransport();
     socket.io.engine.on("upgrade", showTransport);
-    // Rooms belong to a connection: after a reconnection, join the room again.
-    if (room) join($("name").value, room);
+    // With connection-state recovery (the demo turns it on) a reconnection within two minutes gets
+    // the same id, the room and every message missed meanwhile: nothing to do. A new session
+    // (away too long, or the server could not recover it) has to join the room again.
+    $("session").textContent = socket.recovered ? "recovered" : "new session";
+    if (connectedBefore) {
+      addMessage({ text: socket.recovered ? "reconnected: session recovered, no message lost" : "reconnected: new session", system: true });
+      if (!socket.recovered && room) join($("name").value, room);
+    }
+    connectedBefore = true;
   });
   socket.on("hello", (hello) => {
     myId = hello.id;

@@ -113,6 +113,30 @@ describe("demo chat page in Chromium", () => {
     });
   }
 
+  it("a page whose worker is killed comes back recovered: same room, no re-join, the messages sent meanwhile shown", async () => {
+    const alice = await openPage(0);
+    const bob = await openPage(1);
+    try {
+      await join(alice, "Alice", "recover");
+      await join(bob, "Bob", "recover");
+      await waitText(alice, "#members", /^2$/);
+      await waitText(alice, "#session", "new session");
+      const pid = Number(/pid (\d+)/.exec(await alice.locator("#worker").innerText())![1]);
+      process.kill(pid, "SIGKILL");
+      await say(bob, "sent while Alice was away");
+      await waitText(alice, "#session", "recovered");
+      await waitText(alice, "#messages .message.system", "session recovered");
+      await waitText(alice, "#messages .message:not(.system)", "sent while Alice was away");
+      await waitText(alice, "#current-room", "recover");
+      // Exactly once: recovery replayed it, nothing delivered it a second time.
+      assert.equal(await alice.locator("#messages .message:not(.system)").filter({ hasText: "sent while Alice was away" }).count(), 1);
+      assert.deepEqual(dialogs, []);
+    } finally {
+      await alice.context().close();
+      await bob.context().close();
+    }
+  });
+
   it("shows the server's refusal instead of swallowing it", async () => {
     const page = await openPage(0);
     try {
