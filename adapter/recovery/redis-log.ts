@@ -79,6 +79,8 @@ const DEFAULT_TRIMMING: LogTrimming = { interval: 5000, slack: 30_000 };
 interface LogEvents {
   up: [];
   down: [reason: string];
+  /** Entries after `after` (where this reader was) and before `firstKept` were trimmed before it read them. */
+  gap: [after: LogOffset, firstKept: LogOffset];
 }
 
 /**
@@ -92,7 +94,8 @@ interface LogEvents {
  * handed only to the process whose adapter appended the request (see `onRead`).
  *
  * Limits: a reader that falls more than `maxEntries` behind (an event loop blocked while the
- * others flood the stream) finds the oldest of what it missed trimmed, and does not notice.
+ * others flood the stream) finds the oldest of what it missed trimmed. It notices when it is
+ * still behind at the next trim (every 5 s; `gap` event, logged as an error), not always.
  */
 export class RedisOrderedLog extends EventEmitter<LogEvents> implements OrderedLog {
   readonly kind = "redis" as const;
@@ -116,6 +119,8 @@ export class RedisOrderedLog extends EventEmitter<LogEvents> implements OrderedL
   private readonly trimming: LogTrimming;
   private connected = false;
   private closed = false;
+  /** The first entry of the stream when a gap was last reported (each is reported once). */
+  private reportedGap: string | undefined;
 
   constructor(
     url: string,
@@ -317,9 +322,33 @@ export class RedisOrderedLog extends EventEmitter<LogEvents> implements OrderedL
         minTime > 0 ? this.commands.xtrim(this.key, "MINID", "~", minTime) : undefined,
         this.commands.xtrim(this.key, "MAXLEN", "~", this.bounds.maxEntries),
       ]);
+      await this.checkGap();
     } catch (error) {
       this.logger.debug({ err: describeRedisError(error as Error) }, "recovery log: trim failed (trying again at the next interval)");
     }
+  }
+
+  /**
+   * Whether trimming (ours or another worker's) removed entries this reader has not read yet: the
+   * stream has lost entries (Redis ≥ 7 counts `entries-added`; older servers skip the check) and
+   * its first entry is past where this reader is. (Trimming does not update `max-deleted-entry-id`,
+   * and a Redis that restarted empty has trimmed nothing, so it is not taken for a gap.)
+   */
+  private async checkGap(): Promise<void> {
+    const after = this.lastId;
+    const info = (await this.commands.xinfo("STREAM", this.key)) as unknown[];
+    const value = (name: string): unknown => (info.indexOf(name) >= 0 ? info[info.indexOf(name) + 1] : undefined);
+    const added = value("entries-added");
+    const length = value("length");
+    const first = (value("first-entry") as unknown[] | null | undefined)?.[0];
+    if (typeof added !== "number" || typeof length !== "number" || added === length || typeof first !== "string" || after === undefined) return;
+    if (!this.isOffset(first) || this.compareOffsets(first, after) <= 0 || first === this.reportedGap) return;
+    this.reportedGap = first;
+    this.logger.error(
+      { after, firstKept: first, maxEntries: this.bounds.maxEntries },
+      "recovery log: this worker fell behind; entries were trimmed before it read them",
+    );
+    this.emit("gap", after, first);
   }
 
   /** Refreshes the transport key (emitters append to the log) and this reader's registration (emitters count readers). */

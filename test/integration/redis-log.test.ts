@@ -314,7 +314,7 @@ describe("recovery log on Redis: bounds", () => {
   before(async () => {
     redis = await RedisServer.start();
     probe = new Redis(redis.url);
-    reader = await Reader.open(redis.url, { maxDisconnectionDuration: 60_000, maxEntries: 50 });
+    reader = await Reader.open(redis.url, { maxDisconnectionDuration: 60_000, maxEntries: 50 }, { interval: 100 });
   });
 
   after(async () => {
@@ -324,6 +324,8 @@ describe("recovery log on Redis: bounds", () => {
   });
 
   it("keeps about maxEntries entries, and an offset trimmed away is refused", async () => {
+    const gaps: unknown[] = [];
+    reader.log.on("gap", (...args) => gaps.push(args));
     for (let n = 0; n < 600; n++) await reader.log.append(message("uid", n));
     await waitUntil(() => reader.entries.length === 600, "the reader got all 600");
     const length = await probe.xlen(logStreamKey());
@@ -332,6 +334,34 @@ describe("recovery log on Redis: bounds", () => {
     assert.equal(await reader.log.readAfter(reader.entries[0].offset, 10), undefined);
     const kept = reader.entries[600 - 20].offset;
     assert.equal((await reader.log.readAfter(kept, 100))?.length, 19);
+    assert.deepEqual(gaps, [], "a reader that kept up is not told it fell behind");
+  });
+});
+
+describe("recovery log on Redis: a reader that falls behind", () => {
+  let redis: RedisServer;
+  let log: RedisOrderedLog;
+  let probe: Redis;
+
+  before(async () => {
+    redis = await RedisServer.start();
+    probe = new Redis(redis.url);
+    log = new RedisOrderedLog(redis.url, { maxDisconnectionDuration: 60_000, maxEntries: 50 }, logger, { interval: 100 });
+    await log.whenConnected();
+  });
+
+  after(async () => {
+    await log?.close();
+    probe?.disconnect();
+    await redis?.stop();
+  });
+
+  it("reports the entries trimmed before it read them", async () => {
+    // Not subscribed yet, so not reading: as far behind as a worker whose event loop is stuck.
+    const gap = waitFor<[string, string]>(log, "gap");
+    for (let n = 0; n < 300; n++) await probe.xadd(logStreamKey(), "MAXLEN", "~", 50, "*", ...messageFields(message("elsewhere", n)));
+    const [after, firstKept] = await gap;
+    assert.ok(log.compareOffsets(firstKept, after) > 0);
   });
 });
 
