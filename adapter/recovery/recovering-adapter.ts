@@ -193,6 +193,8 @@ export class RecoveringAdapter extends ClusterAdapterWithHeartbeat implements Lo
       if (isRecoverable(packet, opts) && reaches(opts, rooms)) missed.push([...packet.data, offset]);
     }
     if (delivered !== undefined && compare(delivered, readUpTo) > 0) {
+      // Undefined only if this worker delivered over 10,000 broadcasts between the log read and this
+      // moment (microseconds apart): those would be missing from the replay.
       const since: DeliveredBroadcast[] = this.hub.recent.between(readUpTo, delivered, compare) ?? [];
       for (const broadcast of since) if (broadcast.nsp === this.namespace.name && reaches(broadcast.opts, rooms)) missed.push(broadcast.data);
     }

@@ -17,12 +17,14 @@ export interface DeliveredBroadcast {
  */
 export class RecentBroadcasts {
   private readonly entries: DeliveredBroadcast[] = [];
+  /** The newest entry dropped for room: the window answers only for what comes after it. */
+  private lastDropped: LogOffset | undefined;
 
   constructor(private readonly capacity: number) {}
 
   add(entry: DeliveredBroadcast): void {
     this.entries.push(entry);
-    if (this.entries.length > this.capacity) this.entries.splice(0, this.entries.length - this.capacity);
+    if (this.entries.length > this.capacity) this.lastDropped = this.entries.splice(0, this.entries.length - this.capacity).at(-1)!.offset;
   }
 
   /**
@@ -30,8 +32,7 @@ export class RecentBroadcasts {
    * this window no longer reaches back to `after` (entries were dropped in between).
    */
   between(after: LogOffset, upTo: LogOffset, compare: (a: LogOffset, b: LogOffset) => number): DeliveredBroadcast[] | undefined {
-    const first = this.entries[0];
-    if (first && compare(first.offset, after) > 0 && this.entries.length === this.capacity) return undefined;
+    if (this.lastDropped !== undefined && compare(this.lastDropped, after) > 0) return undefined;
     return this.entries.filter((entry) => compare(entry.offset, after) > 0 && compare(entry.offset, upTo) <= 0);
   }
 }
