@@ -13,9 +13,18 @@ import type { EmitterRequest } from "./request.js";
  * reach a gateway in this mode.
  */
 
-/** Whether a gateway on this Redis reads the log (asked once per emitter, as the pub/sub mode). */
+/**
+ * Whether a gateway on this Redis reads the log (asked once per emitter, as the pub/sub mode).
+ * A Redis user whose ACL forbids reading the key (one made for PUBLISH only) cannot be in
+ * recovery mode's path anyway: it publishes, as before.
+ */
 export async function gatewayReadsLog(client: RedisConnection, prefix: string): Promise<boolean> {
-  return (await client.get(transportKey(prefix))) === LOG_TRANSPORT;
+  try {
+    return (await client.get(transportKey(prefix))) === LOG_TRANSPORT;
+  } catch (error) {
+    if ((error as Error).message.startsWith("NOPERM")) return false;
+    throw error;
+  }
 }
 
 /**
