@@ -4,10 +4,14 @@ import type { WorkerPool, WorkerRecord } from "./worker-pool.js";
 
 /** How often the primary pings each worker, in ms. */
 export const PING_INTERVAL = 1000;
-/** Silence after which a worker counts as not answering (no new connections, its sessions get 503), in ms. */
-export const UNRESPONSIVE_AFTER = 3000;
+/**
+ * Silence after which a worker counts as not answering (no new connections, its sessions get
+ * 503), in ms: long enough for a busy worker on a starved machine (load 20 on 2 cores here still
+ * answered within it), short enough that a request routed to a hung worker is answered in 10 s.
+ */
+export const UNRESPONSIVE_AFTER = 4000;
 /** Silence after which a worker is killed (and replaced in its slot, like any crash), in ms. */
-export const KILL_AFTER = 8000;
+export const KILL_AFTER = 12_000;
 
 /**
  * Notices workers that stop answering (hung in a loop, SIGSTOP): a worker whose event loop
@@ -33,6 +37,12 @@ export class Heartbeat {
 
   stop(): void {
     clearInterval(this.timer);
+  }
+
+  /** True when a live worker has said nothing for UNRESPONSIVE_AFTER ms (an unknown worker is gone: silent too). */
+  isSilent(workerId: number): boolean {
+    const record = this.pool.liveRecords().find((candidate) => candidate.worker.id === workerId);
+    return record === undefined || Date.now() - record.lastAnswerAt >= UNRESPONSIVE_AFTER;
   }
 
   /** The worker showed it runs (a pong, or any other message). */

@@ -38,7 +38,7 @@ export class Primary {
   private readonly metrics: PrimaryMetrics;
   private readonly trusted: BlockList | undefined;
   private readonly connections: ConnectionCounter;
-  private readonly handoffs = new PendingHandoffs();
+  private readonly handoffs: PendingHandoffs;
   private readonly heartbeat: Heartbeat;
   /** Connections still reading their request head (capped by --max-pending-heads). */
   private pendingHeads = 0;
@@ -58,6 +58,7 @@ export class Primary {
     this.trusted = trustedProxies(options.trustProxy);
     this.connections = new ConnectionCounter(options.maxConnsPerIp);
     this.heartbeat = new Heartbeat(this.pool, logger);
+    this.handoffs = new PendingHandoffs((workerId) => this.heartbeat.isSilent(workerId));
   }
 
   /** Listens, starts the workers and resolves with the public port once every worker is ready. */
@@ -97,11 +98,23 @@ export class Primary {
       const check = (): void => {
         if (this.pool.readyCount() < this.options.workers) return;
         this.pool.off("ready", check);
+        clearTimeout(timer);
         this.pool.markStarted();
         resolve();
       };
       this.pool.on("ready", check);
+      // --start-timeout: a gateway that cannot start says why and exits, instead of waiting forever (Redis down, an app stuck in its set-up).
+      const timer = setTimeout(() => {
+        this.pool.off("ready", check);
+        const error = new GatewayError(
+          "ERR_START_TIMEOUT",
+          `${this.pool.startTimeoutReport(this.options.workers)} within --start-timeout ${this.options.startTimeout} ms`,
+        );
+        this.logger.error({ reason: error.message }, "start timed out: stopping");
+        void this.close().then(() => reject(error));
+      }, this.options.startTimeout);
       this.pool.once("fatal", (slot, failure) => {
+        clearTimeout(timer);
         this.pool.off("ready", check);
         this.logger.error({ slot, reason: failure.message }, "a worker could not start: stopping");
         const error = failure.configuration
@@ -130,6 +143,9 @@ export class Primary {
         break;
       case "configure-request":
         this.pool.configure(worker);
+        break;
+      case "start-waiting":
+        this.pool.startWaiting(worker, message.reason);
         break;
       case "start-failed":
         this.pool.startFailed(worker, { configuration: message.configuration, message: message.message });
