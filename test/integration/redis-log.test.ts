@@ -279,6 +279,17 @@ describe("recovery log on Redis: two readers", () => {
     }
   });
 
+  it("an emitter whose Redis user may only publish publishes, as before", async () => {
+    await markLogTransport(probe);
+    await probe.call("ACL", "SETUSER", "publisher", "on", ">pw", "resetchannels", "&*", "+publish", "+info", "+ping", "+client|setname");
+    const emitter = new GatewayEmitter({ redis: `redis://publisher:pw@127.0.0.1:${redis.port}`, timeout: 2000 });
+    try {
+      assert.equal(await emitter.to("lobby").emit("news", "hi"), 0, "published (nobody subscribes in recovery mode)");
+    } finally {
+      await emitter.close();
+    }
+  });
+
   it("keeps its place when its connection is cut: what was appended meanwhile arrives, once, in order", async () => {
     const before = a.entries.length;
     const clients = await probe.client("LIST");
