@@ -70,6 +70,21 @@ export const SYSTEMS: readonly SystemSpec[] = [
   { name: "raw ws (ceiling)", kind: "ws", redis: false, command: () => [...tsx, `${root}bench/servers/raw-ws.ts`] },
 ];
 
+/**
+ * `BENCH_BASELINE_ROOT=<dir>`: also run an older build of the gateway (single machine), e.g.
+ * `git archive <commit> | tar -x -C <dir>` built there, to measure a change A B A B against it
+ * (`--systems=single` picks both). Same app, same flags.
+ */
+const baselineRoot = process.env.BENCH_BASELINE_ROOT;
+if (baselineRoot) {
+  const current = SYSTEMS.find((system) => system.name === "sio-gateway (single machine)")!;
+  (SYSTEMS as SystemSpec[]).push({
+    ...current,
+    name: "sio-gateway baseline (single machine)",
+    command: (port, redisUrl) => current.command(port, redisUrl).map((arg) => (arg === `${root}dist/cli/main.js` ? `${baselineRoot}/dist/cli/main.js` : arg)),
+  });
+}
+
 export const REFERENCE = "standard recipe (sticky + redis)";
 
 /** A started system: its process, its port, and how to stop it. */

@@ -167,8 +167,10 @@ export class RequestRouter {
 
   /** True for an Engine.IO handshake (polling or WebSocket) from an IP at its session limit. */
   private overSessionLimit(req: IncomingMessage): boolean {
+    if (this.options.maxConnsPerIp === 0) return false;
     const target = req.url ?? "/";
-    const isHandshake = target.startsWith(`${this.enginePath}/`) && /[?&]EIO=/.test(target) && sessionIdOf(target) === undefined;
+    // Plain string tests, no query parsing: this runs on every request.
+    const isHandshake = target.startsWith(`${this.enginePath}/`) && /[?&]EIO=/.test(target) && !/[?&]sid=[^&]/.test(target);
     return isHandshake && this.sessions.isFull(this.addresses.of(req));
   }
 
