@@ -6,13 +6,20 @@ export type GatewayErrorCode =
   | "ERR_LISTEN"
   | "ERR_WORKER_START"
   | "ERR_APP_SETUP"
+  | "ERR_START_TIMEOUT"
   | "ERR_REDIS_UNAVAILABLE"
   | "ERR_INVALID_EMIT"
   | "ERR_INVALID_PRESENCE"
   | "ERR_PRESENCE_UNAVAILABLE";
 
 /** Errors of a running system rather than of its configuration: the command line exits 1 for these, 2 for the rest. */
-export const RUNTIME_ERROR_CODES: ReadonlySet<GatewayErrorCode> = new Set(["ERR_LISTEN", "ERR_APP_SETUP", "ERR_REDIS_UNAVAILABLE", "ERR_PRESENCE_UNAVAILABLE"]);
+export const RUNTIME_ERROR_CODES: ReadonlySet<GatewayErrorCode> = new Set([
+  "ERR_LISTEN",
+  "ERR_APP_SETUP",
+  "ERR_START_TIMEOUT",
+  "ERR_REDIS_UNAVAILABLE",
+  "ERR_PRESENCE_UNAVAILABLE",
+]);
 
 /** The one error class of sio-gateway: a stable `code` plus a message meant for a person. */
 export class GatewayError extends Error {

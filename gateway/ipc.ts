@@ -17,6 +17,8 @@ export interface ConnectionMessage {
   reportClose: boolean;
   /** The hand-off's number: the worker acknowledges it (`connection-ack`), or the primary answers 503 itself. */
   id: number;
+  /** True for a connection accepted on `--admin-port`: the private endpoints are served on it. */
+  admin: boolean;
 }
 
 /** Primary → worker, first message after fork: the options in force and the worker's slot (secrets never travel in the environment). */
@@ -48,6 +50,14 @@ export interface MetricsResponseMessage {
 export interface ConfigureRequestMessage {
   source: typeof IPC_SOURCE;
   type: "configure-request";
+}
+
+/** Worker → primary: what a starting worker waits for now (e.g. its Redis), so a start that times out can say why. */
+export interface StartWaitingMessage {
+  source: typeof IPC_SOURCE;
+  type: "start-waiting";
+  /** One line, no secrets (a Redis URL without its password). */
+  reason: string;
 }
 
 /** Worker → primary: the worker cannot start (the app module is unusable or its set-up threw, a bad option); it exits next. */
@@ -122,6 +132,7 @@ export interface PongMessage {
 export type PrimaryToWorker = ConfigureMessage | ConnectionMessage | DrainMessage | MetricsResponseMessage | PeersMessage | PingMessage;
 export type WorkerToPrimary =
   | ConfigureRequestMessage
+  | StartWaitingMessage
   | StartFailedMessage
   | ReadyMessage
   | ConnectionClosedMessage
@@ -156,6 +167,8 @@ export function asWorkerMessage(message: unknown): WorkerToPrimary | undefined {
   switch (message.type) {
     case "configure-request":
       return { source: IPC_SOURCE, type: "configure-request" };
+    case "start-waiting":
+      return typeof message.reason === "string" ? { source: IPC_SOURCE, type: "start-waiting", reason: message.reason.slice(0, 500) } : undefined;
     case "start-failed":
       return typeof message.configuration === "boolean" && typeof message.message === "string"
         ? { source: IPC_SOURCE, type: "start-failed", configuration: message.configuration, message: message.message }
@@ -187,9 +200,11 @@ export function asPrimaryMessage(message: unknown): PrimaryToWorker | undefined 
       return valid ? { source: IPC_SOURCE, type: "configure", options: options as Record<string, unknown>, slot } : undefined;
     }
     case "connection": {
-      const { bytes, ip, reportClose, id } = message;
-      if (!(bytes instanceof Uint8Array) || typeof ip !== "string" || typeof reportClose !== "boolean" || !isId(id)) return undefined;
-      return { source: IPC_SOURCE, type: "connection", bytes, ip, reportClose, id };
+      const { bytes, ip, reportClose, id, admin } = message;
+      if (!(bytes instanceof Uint8Array) || typeof ip !== "string" || typeof reportClose !== "boolean" || !isId(id) || typeof admin !== "boolean") {
+        return undefined;
+      }
+      return { source: IPC_SOURCE, type: "connection", bytes, ip, reportClose, id, admin };
     }
     case "drain":
       return { source: IPC_SOURCE, type: "drain" };

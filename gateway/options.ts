@@ -30,6 +30,8 @@ export interface GatewayOptions {
   corsOrigin?: string[];
   /** Time to drain on SIGTERM/SIGINT before workers are killed, in ms. @default 10000 */
   shutdownTimeout?: number;
+  /** Time for every worker to become ready at start (app set up, adapter connected), in ms; past it, start fails naming what it waited for. @default 30000 */
+  startTimeout?: number;
   /** Time the primary waits for a connection's request headers, in ms. @default 10000 */
   headerTimeout?: number;
   /** Bytes of request headers the primary reads at most (beyond: 431). @default 16384 */
@@ -52,14 +54,21 @@ export interface GatewayOptions {
    * client keeps its worker when its IP changes (behind HAProxy cookie stickiness). @default undefined
    */
   cookie?: string;
+  /**
+   * A second listener for the private endpoints (`/metrics`, `/admin-ui` and its /admin
+   * namespace, `POST /emit`); set, the public port and worker ports answer 404 for them. @default undefined
+   */
+  adminPort?: number;
+  /** Bind address of `adminPort`. @default "127.0.0.1" */
+  adminHost?: string;
 }
 
 export type MetricsSetting = "on" | "off" | number;
 
 /** Options after defaults and validation: every field is set (undefined only where "none" is the default). */
 export type ResolvedOptions = Readonly<
-  Required<Omit<GatewayOptions, "redis" | "workerPortBase" | "emitToken" | "adminUi" | "cookie">> &
-    Pick<GatewayOptions, "redis" | "workerPortBase" | "emitToken" | "adminUi" | "cookie">
+  Required<Omit<GatewayOptions, "redis" | "workerPortBase" | "emitToken" | "adminUi" | "cookie" | "adminPort">> &
+    Pick<GatewayOptions, "redis" | "workerPortBase" | "emitToken" | "adminUi" | "cookie" | "adminPort">
 >;
 
 type OptionName = keyof GatewayOptions;
@@ -228,6 +237,13 @@ export const OPTION_SPECS: Readonly<Record<OptionName, OptionSpec>> = {
     defaultText: "10000",
     parse: integer(0, MAX_MS, "a duration in ms (integer >= 0)"),
   },
+  startTimeout: {
+    flag: "start-timeout",
+    env: "START_TIMEOUT",
+    description: "ms for every worker to become ready at start (app set up, adapter connected); past it, start exits 1 naming the cause",
+    defaultText: "30000",
+    parse: integer(1, MAX_MS, "a duration in ms (integer >= 1)"),
+  },
   headerTimeout: {
     flag: "header-timeout",
     env: "HEADER_TIMEOUT",
@@ -285,6 +301,20 @@ export const OPTION_SPECS: Readonly<Record<OptionName, OptionSpec>> = {
     defaultText: "none",
     parse: cookieName,
   },
+  adminPort: {
+    flag: "admin-port",
+    env: "ADMIN_PORT",
+    description: "port for /metrics, /admin-ui and POST /emit alone (the public port then answers 404 for them)",
+    defaultText: "none",
+    parse: integer(1, 65535, "a port number from 1 to 65535"),
+  },
+  adminHost: {
+    flag: "admin-host",
+    env: "ADMIN_HOST",
+    description: "bind address of --admin-port",
+    defaultText: "127.0.0.1",
+    parse: nonEmptyString("a bind address"),
+  },
 };
 
 /** The prefix of every option's environment variable: `SIO_GATEWAY_PORT`, `SIO_GATEWAY_REDIS_URL`. */
@@ -317,6 +347,7 @@ export function defaultOptions(): ResolvedOptions {
     emitToken: undefined,
     corsOrigin: [],
     shutdownTimeout: 10_000,
+    startTimeout: 30_000,
     headerTimeout: 10_000,
     maxHeaderSize: 16_384,
     rateLimit: 50,
@@ -326,6 +357,8 @@ export function defaultOptions(): ResolvedOptions {
     metrics: "on",
     adminUi: undefined,
     cookie: undefined,
+    adminPort: undefined,
+    adminHost: "127.0.0.1",
   };
 }
 

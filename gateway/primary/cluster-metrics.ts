@@ -39,8 +39,8 @@ export class ClusterMetrics {
     return true;
   }
 
-  /** Asks `workers`; resolves with the summed text and the ids of the workers that answered. */
-  collect(workers: Worker[]): Promise<{ text: string; answered: Set<number> }> {
+  /** Asks `workers`; resolves with the summed text (with the primary's `local` registries' metrics) and the ids of the workers that answered. */
+  collect(workers: Worker[], local: object[][] = []): Promise<{ text: string; answered: Set<number> }> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       const request: Pending = {
@@ -50,7 +50,8 @@ export class ClusterMetrics {
         finish: () => {
           clearTimeout(timer);
           this.pending.delete(id);
-          AggregatorRegistry.aggregate(request.answers)
+          // The primary's own registries (`local`) join the workers' in one exposition: one HELP/TYPE per family.
+          AggregatorRegistry.aggregate([...request.answers, ...local] as Parameters<typeof AggregatorRegistry.aggregate>[0])
             .metrics()
             .then((text) => resolve({ text, answered: request.answered }), reject);
         },

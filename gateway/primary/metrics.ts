@@ -1,8 +1,12 @@
 import { createServer, type Server } from "node:http";
 import type { Worker } from "node:cluster";
-import { Counter, Gauge, Registry } from "prom-client";
+import { readFileSync } from "node:fs";
+import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
 import { ClusterMetrics } from "./cluster-metrics.js";
 import type { WorkerPool } from "./worker-pool.js";
+
+/** The package's version, for sio_gateway_build_info (package.json sits two levels above dist/gateway/primary/). */
+const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string }).version;
 
 /**
  * The primary's own metrics, and the cluster view: every answering worker's registry, asked
@@ -12,6 +16,8 @@ import type { WorkerPool } from "./worker-pool.js";
  */
 export class PrimaryMetrics {
   private readonly registry = new Registry();
+  /** Node's process metrics of the primary (`role="primary"`), summed into the same families as the workers' (`worker="N"`). */
+  private readonly processRegistry = new Registry();
   readonly cluster = new ClusterMetrics();
   readonly handoffs: Counter<"route">;
   readonly rejected: Counter<"reason">;
@@ -30,12 +36,39 @@ export class PrimaryMetrics {
     });
     new Gauge({
       name: "sio_gateway_worker_restarts",
-      help: "Workers replaced after an exit since the gateway started",
+      help: "Deprecated (a gauge; kept for one release): use sio_gateway_worker_restarts_total",
       registers: [this.registry],
       collect() {
         this.set(pool.restarts);
       },
     });
+    new Counter({
+      name: "sio_gateway_worker_restarts_total",
+      help: "Workers replaced after an exit since the gateway started",
+      registers: [this.registry],
+      collect() {
+        // The pool counts; a counter cannot be set, so it is brought to that count at each scrape.
+        this.reset();
+        this.inc(pool.restarts);
+      },
+    });
+    new Counter({
+      name: "sio_gateway_rolling_restart_failures_total",
+      help: "Rolling-restart replacements that did not become ready within --start-timeout (killed; the old worker kept its slot)",
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(pool.failedReplacements);
+      },
+    });
+    new Gauge({
+      name: "sio_gateway_build_info",
+      help: "1, labelled with the sio-gateway version and the Node version",
+      labelNames: ["version", "node"],
+      registers: [this.registry],
+    }).set({ version: PACKAGE_VERSION, node: process.version }, 1);
+    // The primary accepts every connection: its CPU, event-loop lag, fds and memory matter as much as a worker's.
+    collectDefaultMetrics({ register: this.processRegistry, labels: { role: "primary" } });
     this.handoffs = new Counter({
       name: "sio_gateway_primary_handoffs_total",
       help: "Connections handed from the primary to a worker, by routing reason (session or ip)",
@@ -70,7 +103,7 @@ export class PrimaryMetrics {
   async text(): Promise<string> {
     const asked = new Map<number, Worker>();
     for (const [slot, record] of this.pool.records) if (record.state === "ready" && record.responsive) asked.set(slot, record.worker);
-    const { text, answered } = await this.cluster.collect([...asked.values()]);
+    const { text, answered } = await this.cluster.collect([...asked.values()], [await this.processRegistry.getMetricsAsJSON()]);
     this.workerUp.reset();
     for (let slot = 0; slot < this.pool.slotCount; slot++) {
       const worker = asked.get(slot);

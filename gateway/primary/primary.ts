@@ -45,6 +45,8 @@ export class Primary {
   /** Whether the untrusted forwarding-header warning was logged (once; then only counted). */
   private warnedUntrustedForward = false;
   private server: Server | undefined;
+  /** `--admin-port`: the private endpoints' listener; its connections are handed over marked `admin`. */
+  private adminServer: Server | undefined;
   private metricsServer: HttpServer | undefined;
   private closing: Promise<void> | undefined;
 
@@ -78,9 +80,13 @@ export class Primary {
     // Every change of who serves a slot reaches every worker: they forward misrouted requests by it.
     for (const event of ["ready", "exit", "responsiveness"] as const) this.pool.on(event, () => this.sendPeers());
 
-    const server = createServer({ pauseOnConnect: true, noDelay: true }, (socket) => void this.onConnection(socket));
+    const server = createServer({ pauseOnConnect: true, noDelay: true }, (socket) => void this.onConnection(socket, false));
     this.server = server;
     const port = await listen(server, this.options.host, this.options.port);
+    if (this.options.adminPort !== undefined) {
+      this.adminServer = createServer({ pauseOnConnect: true, noDelay: true }, (socket) => void this.onConnection(socket, true));
+      await listen(this.adminServer, this.options.adminHost, this.options.adminPort);
+    }
     if (typeof this.options.metrics === "number") {
       this.metricsServer = await this.metrics.listen(this.options.host, this.options.metrics).catch((error: NodeJS.ErrnoException) => {
         throw new GatewayError("ERR_LISTEN", `cannot listen on ${this.options.host}:${this.options.metrics} (--metrics): ${error.code ?? error.message}`);
@@ -165,7 +171,7 @@ export class Primary {
     }
   }
 
-  private async onConnection(socket: Socket): Promise<void> {
+  private async onConnection(socket: Socket, admin: boolean): Promise<void> {
     // Until the hand-off the primary owns the socket: a reset must not become an uncaught error.
     socket.on("error", (error) => this.logger.debug({ err: error.message }, "client socket error before hand-off"));
     const peer = normalizeIp(socket.remoteAddress ?? "");
@@ -208,7 +214,7 @@ export class Primary {
       if (full) return this.refuse(socket, 429, "too many connections from this address", "ip-limit");
     }
     const { slot, reason } = chooseSlot(result.head, ip, this.options.workers, this.options.cookie);
-    await this.handOff(socket, result.bytes, ip, slot, reason, hold);
+    await this.handOff(socket, result.bytes, ip, slot, reason, hold, admin);
   }
 
   /**
@@ -227,7 +233,7 @@ export class Primary {
     );
   }
 
-  private async handOff(socket: Socket, bytes: Buffer, ip: string, slot: number, reason: RouteReason, hold: ConnectionHold): Promise<void> {
+  private async handOff(socket: Socket, bytes: Buffer, ip: string, slot: number, reason: RouteReason, hold: ConnectionHold, admin: boolean): Promise<void> {
     let target: { slot: number; worker: Worker | undefined };
     if (this.pool.isUnresponsive(slot)) {
       // Its sessions live nowhere else: say so at once. New sessions go to another worker.
@@ -252,7 +258,7 @@ export class Primary {
       if (record) this.pool.setResponsive(record, false);
       this.refuse(socket, 503, `worker ${target.slot} did not take the connection (not answering)`, "worker-unresponsive");
     });
-    const message = ipcMessage<PrimaryToWorker>({ type: "connection", bytes, ip, reportClose: hold.counted, id });
+    const message = ipcMessage<PrimaryToWorker>({ type: "connection", bytes, ip, reportClose: hold.counted, id, admin });
     this.logger.trace({ slot: target.slot, route: reason, ip }, "hand-off");
     worker.send(message, socket, { keepOpen: true }, (error: Error | null) => {
       if (!error) return;
@@ -291,6 +297,7 @@ export class Primary {
       this.lifecycle.setState("draining");
       this.heartbeat.stop();
       this.server?.close();
+      this.adminServer?.close();
       this.metricsServer?.close();
       const killed = await this.pool.drain(this.options.shutdownTimeout);
       if (killed > 0) this.logger.warn({ killed }, `${killed} worker(s) did not drain within ${this.options.shutdownTimeout} ms and were killed`);

@@ -26,6 +26,8 @@ export interface WorkerRecord {
   readyAt?: number;
   /** Why it could not start, as it said before exiting. */
   failure?: StartFailure;
+  /** What it waits for while starting, as it said (e.g. its Redis); undefined before it says. */
+  waitingFor?: string;
   /** Its private Unix socket for requests forwarded by peers (per-request routing). */
   internalPath?: string;
   /** When it last showed its event loop runs (a pong, a hand-off ack, any message), Date.now(). */
@@ -74,6 +76,10 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
   /** Every live worker, including replacements still starting and retired ones still draining. */
   private readonly byWorkerId = new Map<number, WorkerRecord>();
   private readonly backoff = new CrashBackoff();
+  /** Rolling-restart replacements that never became ready (killed after --start-timeout), since start. */
+  failedReplacements = 0;
+  /** Connections waiting for a slot's worker to be ready (whenReady). */
+  private readonly waiters = new Map<number, Set<(worker: Worker | undefined) => void>>();
   private readonly respawnTimers = new Map<number, NodeJS.Timeout>();
   private draining = false;
   private rolling: Promise<void> | undefined;
@@ -87,6 +93,7 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     private readonly logger: Logger,
   ) {
     super();
+    this.on("ready", (slot) => this.wakeWaiters(slot));
   }
 
   start(): void {
@@ -122,6 +129,20 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
   }
 
   /** Records why a starting worker failed (it exits next; the exit decides what follows). */
+  /** Records what a starting worker waits for (for the start-timeout message). */
+  startWaiting(worker: Worker, reason: string): void {
+    const record = this.byWorkerId.get(worker.id);
+    if (record?.state === "starting") record.waitingFor = reason;
+  }
+
+  /** "1 of 2 workers ready; worker 1 waits for …": what a start that timed out was waiting for. */
+  startTimeoutReport(expected: number): string {
+    const waiting = [...this.records.values()]
+      .filter((record) => record.state !== "ready")
+      .map((record) => `worker ${record.slot} ${record.waitingFor ? `waits for ${record.waitingFor}` : "is still starting (the app's set-up, or forking)"}`);
+    return `${this.readyCount()} of ${expected} workers ready${waiting.length > 0 ? `; ${waiting.join("; ")}` : ""}`;
+  }
+
   startFailed(worker: Worker, failure: StartFailure): void {
     const record = this.byWorkerId.get(worker.id);
     if (record?.state === "starting") record.failure = failure;
@@ -143,8 +164,12 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
 
   /** Tells a worker to drain; its exit is expected and not replaced. */
   private retire(record: WorkerRecord): void {
+    const wasStarting = record.state === "starting";
     record.state = "stopping";
-    if (record.worker.isConnected()) record.worker.send(ipcMessage<PrimaryToWorker>({ type: "drain" }), undefined, () => {});
+    // A worker still starting (waiting for Redis, in the app's set-up) has no clients to drain and
+    // does not listen for "drain" yet: SIGTERM ends it now instead of after --shutdown-timeout.
+    if (wasStarting) record.worker.process.kill("SIGTERM");
+    else if (record.worker.isConnected()) record.worker.send(ipcMessage<PrimaryToWorker>({ type: "drain" }), undefined, () => {});
   }
 
   /** Records the private socket a worker listens on for its peers (it says so before "ready"). */
@@ -245,7 +270,18 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     const old = this.records.get(slot);
     const replacement = this.spawn(slot);
     return new Promise((resolve) => {
+      // A replacement that is not ready within --start-timeout (Redis down, an app stuck) is killed and
+      // reported; the old worker keeps serving its slot and the restart goes on with the next slot.
+      const deadline = setTimeout(() => {
+        this.failedReplacements++;
+        this.logger.error(
+          { slot, waitingFor: replacement.waitingFor, startTimeout: this.options.startTimeout },
+          "rolling restart: the replacement did not become ready in time; the old worker keeps the slot",
+        );
+        replacement.worker.process.kill("SIGKILL");
+      }, this.options.startTimeout);
       const done = (): void => {
+        clearTimeout(deadline);
         this.off("ready", onReady);
         this.off("exit", onExit);
         resolve();
@@ -290,21 +326,27 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     const now = this.readyWorker(slot);
     if (now || this.draining) return Promise.resolve(now);
     return new Promise((resolve) => {
-      const onReady = (readySlot: number): void => {
-        if (readySlot !== slot) return;
-        cleanup();
-        resolve(this.readyWorker(slot));
-      };
-      const timer = setTimeout(() => {
-        cleanup();
-        resolve(undefined);
-      }, timeout);
-      const cleanup = (): void => {
+      // One waiting set per slot, woken by the pool's single "ready" listener: connections that
+      // queue for a restarting worker add no event listener each (no MaxListenersExceededWarning).
+      let waiting = this.waiters.get(slot);
+      if (!waiting) this.waiters.set(slot, (waiting = new Set()));
+      const waiter = (worker: Worker | undefined): void => {
         clearTimeout(timer);
-        this.off("ready", onReady);
+        waiting.delete(waiter);
+        resolve(worker);
       };
-      this.on("ready", onReady);
+      const timer = setTimeout(() => waiter(undefined), timeout);
+      waiting.add(waiter);
     });
+  }
+
+  /** Wakes the connections waiting for a slot's worker (the pool's one "ready" listener). */
+  private wakeWaiters(slot: number): void {
+    const waiting = this.waiters.get(slot);
+    if (!waiting) return;
+    this.waiters.delete(slot);
+    const worker = this.readyWorker(slot);
+    for (const waiter of waiting) waiter(worker);
   }
 
   /** Any ready worker, trying slots in order after `slot` (the fallback when a slot stays down). */

@@ -1,6 +1,7 @@
 import { createServer, type Server as HttpServer } from "node:http";
 import { Server, type ServerOptions } from "socket.io";
 import { createGatewayAdapter, type GatewayAdapter } from "../../adapter/index.js";
+import { describeRedisTarget } from "../../adapter/redis-url.js";
 import { GatewayError } from "../../common/errors.js";
 import { WORKER_EXIT_CONFIG } from "../exit-codes.js";
 import { asPrimaryMessage, ipcMessage, type WorkerToPrimary } from "../ipc.js";
@@ -17,6 +18,7 @@ import { createWorkerApp } from "./http.js";
 import { createWorkerMetrics } from "./metrics.js";
 import { answerPrimary } from "./heartbeat.js";
 import { PrimaryChannel } from "./primary-channel.js";
+import { PrivateEndpoints } from "./private-endpoints.js";
 import { RequestRouter } from "./request-router.js";
 import { guardEvents } from "./rate-limit.js";
 import { guardHandshakes } from "./handshake-guard.js";
@@ -45,7 +47,11 @@ export async function runWorker(options: ResolvedOptions, slot: number): Promise
   const adapter = createGatewayAdapter(options.redis, logger, recovery);
   // Subscriptions sent before ioredis' first ready check put the connection in subscriber mode
   // and fail that check: namespaces (which subscribe) are created only once Redis is connected.
-  if (!adapter.isConnected()) logger.info({ adapter: adapter.kind }, "waiting for the adapter to connect");
+  if (!adapter.isConnected()) {
+    logger.info({ adapter: adapter.kind }, "waiting for the adapter to connect");
+    const target = options.redis ? `Redis at ${describeRedisTarget(options.redis)}` : "the primary (IPC)";
+    primary.send(ipcMessage<WorkerToPrimary>({ type: "start-waiting", reason: `${target} to answer` }));
+  }
   await adapter.whenConnected();
   const presence = await startWorkerPresence(options.redis, logger);
 
@@ -60,6 +66,9 @@ export async function runWorker(options: ResolvedOptions, slot: number): Promise
   const addresses = new ClientAddresses(options.trustProxy);
   addresses.attach(io);
 
+  // --admin-port: /metrics, /emit and /admin-ui only on the admin listener; first in line, before the app's middleware.
+  const privateEndpoints = new PrivateEndpoints(options, io);
+  beforeGatewayRoutes.use(privateEndpoints.guard);
   mountEmitRoute(app, io, options.emitToken, logger);
   mountPresenceRoute(app, presence, options.emitToken, logger);
   guardHandshakes(io);
@@ -80,7 +89,7 @@ export async function runWorker(options: ResolvedOptions, slot: number): Promise
   );
   listenToPrimary({ httpServer, io, adapter, lifecycle, primary, addresses, logger, presence });
   // After the app's set-up, so the router stands in front of the app's own request listeners too.
-  const router = new RequestRouter(httpServer, io, addresses, options, slot, logger);
+  const router = new RequestRouter(httpServer, io, addresses, options, slot, logger, privateEndpoints);
   primary.send(ipcMessage<WorkerToPrimary>({ type: "internal-address", path: await router.start() }));
   answerPrimary(primary);
   if (options.workerPortBase !== undefined) await listenOnWorkerPort(httpServer, options.host, options.workerPortBase + slot);
