@@ -1,5 +1,6 @@
 import { Agent, request, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
+import { ADMIN_HEADER } from "./private-endpoints.js";
 
 /**
  * Forwards one HTTP request (or WebSocket upgrade) to a peer worker over its Unix socket and
@@ -47,13 +48,13 @@ export class PeerProxy {
   private readonly agent = new Agent({ keepAlive: true });
 
   /** Forwards a plain request; `done` runs once it is over, however it ended. */
-  forward(req: IncomingMessage, res: ServerResponse, socketPath: string, clientIp: string, done: () => void): Forwarded {
+  forward(req: IncomingMessage, res: ServerResponse, socketPath: string, clientIp: string, admin: boolean, done: () => void): Forwarded {
     const outgoing = request({
       socketPath,
       agent: this.agent,
       method: req.method,
       path: req.url,
-      headers: { ...endToEnd(req.headers, false), [CLIENT_IP_HEADER]: clientIp },
+      headers: peerHeaders(endToEnd(req.headers, false), clientIp, admin),
     });
     const fail = (status: number, message: string): void => {
       if (!res.headersSent) res.writeHead(status, { "Content-Type": "text/plain; charset=utf-8", Connection: "close" }).end(`${message}\n`);
@@ -79,14 +80,14 @@ export class PeerProxy {
   }
 
   /** Forwards a WebSocket upgrade: the peer's 101 and then both directions, byte for byte. */
-  forwardUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, socketPath: string, clientIp: string, done: () => void): Forwarded {
+  forwardUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, socketPath: string, clientIp: string, admin: boolean, done: () => void): Forwarded {
     // No pooling: the peer's socket becomes the tunnel.
     const outgoing = request({
       socketPath,
       agent: false,
       method: req.method,
       path: req.url,
-      headers: { ...endToEnd(req.headers, true), [CLIENT_IP_HEADER]: clientIp },
+      headers: peerHeaders(endToEnd(req.headers, true), clientIp, admin),
     });
     let tunnel: Duplex | undefined;
     const close = (): void => {
@@ -130,6 +131,14 @@ export class PeerProxy {
   close(): void {
     this.agent.destroy();
   }
+}
+
+/** The request's headers for the peer: ours replace whatever the client sent under the same names. */
+function peerHeaders(headers: IncomingHttpHeaders, clientIp: string, admin: boolean): IncomingHttpHeaders {
+  const copy: IncomingHttpHeaders = { ...headers, [CLIENT_IP_HEADER]: clientIp };
+  if (admin) copy[ADMIN_HEADER] = "1";
+  else delete copy[ADMIN_HEADER];
+  return copy;
 }
 
 function plainResponse(status: 502 | 503, message: string): string {

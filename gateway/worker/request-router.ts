@@ -12,6 +12,7 @@ import { chooseSlot, sessionIdOf } from "../routing.js";
 import { slotOfSessionId } from "../session-id.js";
 import type { ClientAddresses } from "./client-address.js";
 import { CLIENT_IP_HEADER, PeerProxy, type Forwarded } from "./peer-proxy.js";
+import type { PrivateEndpoints } from "./private-endpoints.js";
 import { SessionCounter } from "./session-limit.js";
 
 /**
@@ -50,6 +51,7 @@ export class RequestRouter {
     private readonly options: ResolvedOptions,
     private readonly slot: number,
     private readonly logger: Logger,
+    private readonly privateEndpoints: PrivateEndpoints,
   ) {
     this.sessions = new SessionCounter(options.maxConnsPerIp);
     this.sessions.attach(io);
@@ -108,7 +110,8 @@ export class RequestRouter {
     const target = req.url ?? "/";
     const socket = req.socket;
     let slot: number | undefined;
-    if (socket.localPort !== undefined && socket.localPort === this.directPort) {
+    // Worker-port and admin-listener connections: the proxy or the operator chose this worker; only sessions move.
+    if ((socket.localPort !== undefined && socket.localPort === this.directPort) || this.privateEndpoints.isAdmin(req)) {
       slot = slotOfSessionId(sessionIdOf(target) ?? "");
     } else {
       const cookie = this.options.cookie === undefined ? undefined : req.headers.cookie;
@@ -129,7 +132,8 @@ export class RequestRouter {
     const owner = this.ownerElsewhere(req, ip);
     if (owner === undefined) return this.refusedOverLimit(req, res);
     const path = this.peers[owner]!;
-    this.track(owner, (done) => this.proxy.forward(req, res, path, ip, done));
+    const admin = this.privateEndpoints.isAdmin(req);
+    this.track(owner, (done) => this.proxy.forward(req, res, path, ip, admin, done));
     return true;
   }
 
@@ -142,7 +146,8 @@ export class RequestRouter {
     const owner = this.ownerElsewhere(req, ip);
     if (owner === undefined) return this.refusedUpgradeOverLimit(req, socket);
     const path = this.peers[owner]!;
-    this.track(owner, (done) => this.proxy.forwardUpgrade(req, socket, head, path, ip, done));
+    const admin = this.privateEndpoints.isAdmin(req);
+    this.track(owner, (done) => this.proxy.forwardUpgrade(req, socket, head, path, ip, admin, done));
     return true;
   }
 
@@ -161,6 +166,7 @@ export class RequestRouter {
    * a time, so setting it before the request is handled is enough.
    */
   private adoptForwardedIp(req: IncomingMessage): void {
+    this.privateEndpoints.adoptForwarded(req);
     const value = req.headers[CLIENT_IP_HEADER];
     if (typeof value === "string" && isIP(value) !== 0) this.addresses.remember(req.socket, value);
   }

@@ -65,8 +65,8 @@ describe("asWorkerMessage", () => {
 describe("asPrimaryMessage", () => {
   it("passes each well-formed message as a fresh object with only the checked fields", () => {
     assertPasses(asPrimaryMessage, { source, type: "configure", options: { port: 3000 }, slot: 0 });
-    assertPasses(asPrimaryMessage, { source, type: "connection", bytes: new Uint8Array([1, 2, 3]), ip: "10.0.0.1", reportClose: false, id: 1 });
-    assertPasses(asPrimaryMessage, { source, type: "connection", bytes: Buffer.from("GET /"), ip: "::1", reportClose: true, id: 2 });
+    assertPasses(asPrimaryMessage, { source, type: "connection", bytes: new Uint8Array([1, 2, 3]), ip: "10.0.0.1", reportClose: false, id: 1, admin: false });
+    assertPasses(asPrimaryMessage, { source, type: "connection", bytes: Buffer.from("GET /"), ip: "::1", reportClose: true, id: 2, admin: true });
     assertPasses(asPrimaryMessage, { source, type: "peers", paths: ["/tmp/sio-gateway-x/worker-0.sock", null] });
     assertPasses(asPrimaryMessage, { source, type: "ping", id: 7 });
     assertPasses(asPrimaryMessage, { source, type: "drain" });
