@@ -4,7 +4,7 @@ import globals from "globals";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/", "node_modules/", "demo-app/public/"] },
+  { ignores: ["dist/", "node_modules/", "demo-app/public/", "test/protocol-suite/vendor/"] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

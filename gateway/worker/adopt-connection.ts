@@ -5,10 +5,19 @@ import type { Logger } from "../logger.js";
 import type { ClientAddresses } from "./client-address.js";
 
 /**
- * Takes over a connection from the primary: the HTTP server gets the socket, then the bytes
- * the primary read are put back in front of what is still in the kernel's buffer. This runs
- * in the same tick as the socket's creation, before any read from the handle can land.
- * Returns the socket, or undefined when the message carried none.
+ * Takes over a connection from the primary: the HTTP server gets the socket, with the bytes the
+ * primary read put back in front of anything read from the handle since. Returns the socket
+ * (owned by this worker from now on), or undefined when the message carried none.
+ *
+ * The HTTP server gets it only after the event loop has polled once more (two setImmediate
+ * turns: the handle arrives in the poll phase, and the first turn ends in the same iteration).
+ * libuv adds a new handle to epoll when it polls next; served at once, the primary's bytes (a
+ * whole request) were answered before this worker watched the socket, so a WebSocket client's
+ * frames sent right after the 101 were read after requests that reached other connections
+ * later. The Socket.IO protocol suite's "should ignore HTTP requests with same sid after
+ * upgrade" failed one run in two that way, against never on a plain server, which watches a
+ * socket from accept(). Meanwhile the paused socket only buffers what it reads, and `unshift`
+ * puts the primary's bytes in front of it: the order of the bytes is kept.
  */
 export function adoptConnection(
   server: HttpServer,
@@ -23,8 +32,16 @@ export function adoptConnection(
   }
   addresses.remember(handle, message.ip);
   const bytes = Buffer.from(message.bytes.buffer, message.bytes.byteOffset, message.bytes.byteLength);
-  server.emit("connection", handle);
-  handle.unshift(bytes);
-  handle.resume();
+  // Until the HTTP server has it (with its own error listener), a reset must not be an uncaught 'error'.
+  const beforeAdoption = (error: Error): void => logger.debug({ err: error.message }, "connection failed before adoption");
+  handle.on("error", beforeAdoption);
+  const adopt = (): void => {
+    handle.off("error", beforeAdoption);
+    if (handle.destroyed) return;
+    handle.unshift(bytes);
+    server.emit("connection", handle);
+    handle.resume();
+  };
+  setImmediate(() => setImmediate(adopt));
   return handle;
 }
