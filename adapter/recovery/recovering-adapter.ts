@@ -171,11 +171,12 @@ export class RecoveringAdapter extends ClusterAdapterWithHeartbeat implements Lo
 
   /**
    * Called synchronously from the restored Socket's constructor (its first `join`), before it
-   * sends `missedPackets`: the socket is in its rooms from now on, so every entry after the last
-   * one this worker delivered (`hub.lastOffset`) reaches it live. Missed, then, is exactly what
-   * the log holds after the client's offset up to that point: the entries read during the
-   * restore, plus those this worker delivered since (from its recent window). If the client saw
-   * more than this worker has delivered yet, those entries are skipped when they arrive.
+   * sends `missedPackets`: from now on the socket is in its rooms, so every entry this worker
+   * delivers reaches it live. Missed, then, is exactly the log after the client's offset up to
+   * that point: the entries read during the restore (up to `readUpTo`), plus those this worker
+   * delivered since that read (from its window of recent deliveries). When this worker has not
+   * delivered up to `readUpTo` yet (it lags, or just started and delivered nothing), the entries
+   * up to `readUpTo` are replayed now and skipped when they arrive.
    */
   private finishRestore(sid: string, pending: PendingRestore): void {
     clearTimeout(pending.timer);
@@ -186,7 +187,6 @@ export class RecoveringAdapter extends ClusterAdapterWithHeartbeat implements Lo
     let readUpTo = pending.clientOffset;
     for (const { offset, message } of pending.entries) {
       readUpTo = offset;
-      if (delivered === undefined || compare(offset, delivered) > 0) break;
       if (message.type !== MessageType.BROADCAST || message.data.requestId !== undefined) continue;
       const opts = decodeOptions(message.data.opts);
       const packet = message.data.packet as { type?: unknown; data: unknown[] };
@@ -197,8 +197,9 @@ export class RecoveringAdapter extends ClusterAdapterWithHeartbeat implements Lo
       // moment (microseconds apart): those would be missing from the replay.
       const since: DeliveredBroadcast[] = this.hub.recent.between(readUpTo, delivered, compare) ?? [];
       for (const broadcast of since) if (broadcast.nsp === this.namespace.name && reaches(broadcast.opts, rooms)) missed.push(broadcast.data);
+    } else {
+      this.skipUntil.set(sid, readUpTo);
     }
-    if (delivered === undefined || compare(pending.clientOffset, delivered) > 0) this.skipUntil.set(sid, pending.clientOffset);
     pending.session.missedPackets.push(...missed);
   }
 
