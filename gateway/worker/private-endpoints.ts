@@ -8,11 +8,11 @@ import type { ResolvedOptions } from "../options.js";
 export const ADMIN_HEADER = "x-sio-gateway-admin";
 
 /** The endpoints that belong to operators, not to clients. */
-const PRIVATE_PATHS = ["/metrics", "/emit", "/admin-ui"];
+const PRIVATE_PATHS = ["/metrics", "/emit", "/presence", "/admin-ui"];
 
 /**
  * `--admin-port`: the private endpoints (`/metrics`, `/admin-ui` and its /admin namespace,
- * `POST /emit`) are served only on connections the primary accepted on the admin listener
+ * `POST /emit`, `/presence`) are served only on connections the primary accepted on the admin listener
  * (handed over marked `admin`), or requests a peer forwarded from one. On the public port and
  * the worker ports they answer 404, whatever proxy config sits in front. Without the option
  * nothing changes.
