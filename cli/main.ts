@@ -14,7 +14,7 @@ import { haproxyCommand } from "./haproxy.js";
 import { commandHelp, overviewHelp } from "./help.js";
 import { nginxCommand } from "./nginx.js";
 import { startCommand } from "./start.js";
-import { packageVersion } from "./version.js";
+import { packageVersion } from "../common/package-version.js";
 import { wantsHelp } from "./args.js";
 
 const COMMANDS: readonly Command[] = [startCommand, emitCommand, nginxCommand, haproxyCommand, doctorCommand, checkConfigCommand];

@@ -1,25 +1,11 @@
 import { createServer, type Server } from "node:http";
 import type { Worker } from "node:cluster";
-import { readFileSync } from "node:fs";
 import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
+import { packageVersion } from "../../common/package-version.js";
 import { ClusterMetrics } from "./cluster-metrics.js";
 import type { WorkerPool } from "./worker-pool.js";
 
-/**
- * The package's version, for sio_gateway_build_info: package.json sits three levels above
- * dist/gateway/primary/, two above gateway/primary/ when run from source (tsx, the unit tests).
- */
-const PACKAGE_VERSION = ((): string => {
-  for (const path of ["../../../package.json", "../../package.json"]) {
-    try {
-      const manifest = JSON.parse(readFileSync(new URL(path, import.meta.url), "utf8")) as { name?: string; version?: string };
-      if (manifest.name === "sio-gateway" && typeof manifest.version === "string") return manifest.version;
-    } catch {
-      // not at this level
-    }
-  }
-  return "unknown";
-})();
+const PACKAGE_VERSION = packageVersion();
 
 /**
  * The primary's own metrics, and the cluster view: every answering worker's registry, asked

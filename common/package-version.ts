@@ -4,7 +4,8 @@ import { fileURLToPath } from "node:url";
 
 /**
  * The package's version, from its package.json: the nearest one above this file named
- * sio-gateway (dist/cli/ when built, cli/ when run from source with tsx).
+ * sio-gateway (under dist/ when built, the source tree when run with tsx). Shared by the CLI
+ * (--version) and the primary (sio_gateway_build_info).
  */
 export function packageVersion(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
