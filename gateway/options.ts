@@ -61,14 +61,16 @@ export interface GatewayOptions {
   adminPort?: number;
   /** Bind address of `adminPort`. @default "127.0.0.1" */
   adminHost?: string;
+  /** A file the primary writes its pid to once ready (removed at exit), for scripts that send it SIGHUP. @default undefined */
+  pidFile?: string;
 }
 
 export type MetricsSetting = "on" | "off" | number;
 
 /** Options after defaults and validation: every field is set (undefined only where "none" is the default). */
 export type ResolvedOptions = Readonly<
-  Required<Omit<GatewayOptions, "redis" | "workerPortBase" | "emitToken" | "adminUi" | "cookie" | "adminPort">> &
-    Pick<GatewayOptions, "redis" | "workerPortBase" | "emitToken" | "adminUi" | "cookie" | "adminPort">
+  Required<Omit<GatewayOptions, "redis" | "workerPortBase" | "emitToken" | "adminUi" | "cookie" | "adminPort" | "pidFile">> &
+    Pick<GatewayOptions, "redis" | "workerPortBase" | "emitToken" | "adminUi" | "cookie" | "adminPort" | "pidFile">
 >;
 
 type OptionName = keyof GatewayOptions;
@@ -315,6 +317,13 @@ export const OPTION_SPECS: Readonly<Record<OptionName, OptionSpec>> = {
     defaultText: "127.0.0.1",
     parse: nonEmptyString("a bind address"),
   },
+  pidFile: {
+    flag: "pid-file",
+    env: "PID_FILE",
+    description: "file the primary writes its pid to once ready (removed at exit): kill -HUP $(cat FILE) restarts the workers",
+    defaultText: "none",
+    parse: nonEmptyString("a file path"),
+  },
 };
 
 /** The prefix of every option's environment variable: `SIO_GATEWAY_PORT`, `SIO_GATEWAY_REDIS_URL`. */
@@ -358,6 +367,7 @@ export function defaultOptions(): ResolvedOptions {
     adminUi: undefined,
     cookie: undefined,
     adminPort: undefined,
+    pidFile: undefined,
     adminHost: "127.0.0.1",
   };
 }

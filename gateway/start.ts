@@ -1,4 +1,5 @@
 import cluster from "node:cluster";
+import { rmSync, writeFileSync } from "node:fs";
 import type { AdapterKind } from "../adapter/index.js";
 import { GatewayError } from "../common/errors.js";
 import { createLogger } from "./logger.js";
@@ -30,13 +31,31 @@ export async function startGateway(input: GatewayOptions = {}): Promise<Gateway>
   const logger = createLogger(options.logLevel, { role: "primary" });
   const primary = new Primary(options, logger);
   const port = await primary.start();
+  const pidFile = options.pidFile;
+  if (pidFile) {
+    try {
+      writePidFile(pidFile);
+    } catch (error) {
+      await primary.close();
+      throw error;
+    }
+  }
   return {
     port,
     options,
     adapter: options.redis ? "redis" : "cluster",
-    close: () => primary.close(),
+    close: () => primary.close().finally(() => pidFile && rmSync(pidFile, { force: true })),
     reload: () => primary.reload(),
   };
+}
+
+/** `--pid-file`: written once ready, so a script that reads it finds a gateway that serves. */
+function writePidFile(path: string): void {
+  try {
+    writeFileSync(path, `${process.pid}\n`);
+  } catch (error) {
+    throw new GatewayError("ERR_LISTEN", `cannot write --pid-file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
 }
 
 /** The line `sio-gateway start` prints once the gateway is ready. */

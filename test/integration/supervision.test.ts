@@ -4,7 +4,7 @@
  * restarting worker add no listener each; the primary's own process metrics.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -102,6 +102,28 @@ describe("supervision", () => {
       assert.doesNotMatch(gateway.stderr, /MaxListenersExceededWarning/);
     } finally {
       await gateway.stop();
+    }
+  });
+
+  it("--pid-file: the primary's pid once ready, SIGHUP to it restarts the workers, removed at exit", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sio-pid-"));
+    const pidFile = join(dir, "gateway.pid");
+    const gateway = await GatewayProcess.start(["--workers", "2", "--pid-file", pidFile]);
+    try {
+      const pid = Number(readFileSync(pidFile, "utf8"));
+      assert.equal(pid, gateway.child.pid);
+      const before = gateway.workerPids();
+      process.kill(pid, "SIGHUP");
+      await waitUntil(
+        () => gateway.workerPids().length === 2 && gateway.workerPids().every((worker) => !before.includes(worker)),
+        "both workers replaced",
+        30_000,
+      );
+      assert.equal((await gateway.stop()).code, 0);
+      assert.equal(existsSync(pidFile), false, "the pid file is removed at exit");
+    } finally {
+      await gateway.stop();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
