@@ -18,7 +18,7 @@ import { loopbackAddress } from "../test/helpers/clients.js";
 import { GatewayProcess } from "../test/helpers/gateway-process.js";
 import { mapConcurrent } from "../test/helpers/pool.js";
 import { RedisServer } from "../test/helpers/redis-server.js";
-import { RawSocketIoClient } from "./raw-socketio-client.js";
+import { rawHandshake, RawSocketIoClient } from "./raw-socketio-client.js";
 
 const quick = process.argv.includes("--quick");
 const SIZES = quick ? [10, 1000] : [10, 1000, 10_000];
@@ -29,12 +29,19 @@ const READS = 100;
 /** How long one join or read may take before it counts as failed (the Redis adapter's own fetchSockets timeout is 5 s). */
 const REQUEST_TIMEOUT = 30_000;
 const ROOM = "bench";
+/** Hostile handshakes sent while the joins run (half 20,000 levels deep, half 900 KB), in the hostile runs. */
+const HOSTILE = 40;
+const DEEP_AUTH = `${'{"a":'.repeat(20_000)}1${"}".repeat(20_000)}`;
+const LARGE_AUTH = JSON.stringify({ token: "x".repeat(900_000) });
 const APP = fileURLToPath(new URL("./presence-app.mjs", import.meta.url));
 const here = fileURLToPath(new URL(".", import.meta.url));
 
 interface Run {
   members: number;
   system: System;
+  /** Hostile handshakes sent during the joins, and how many were refused. */
+  hostile: number;
+  refused: number;
   joinsPerSecond: number;
   joinP50: number;
   joinP99: number;
@@ -65,7 +72,7 @@ async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; value?: T
 
 type Answer = { ok: boolean; members?: number; error?: string };
 
-async function measure(system: System, members: number): Promise<Run> {
+async function measure(system: System, members: number, hostile = 0): Promise<Run> {
   const redis = await RedisServer.start();
   const gateway = await GatewayProcess.start(
     ["--workers", "2", "--redis", redis.url, "--app", APP, "--rate-limit", "0", "--max-conns-per-ip", "0"],
@@ -82,9 +89,13 @@ async function measure(system: System, members: number): Promise<Run> {
     const joiners = await mapConcurrent(JOINERS, 50, (index) => RawSocketIoClient.connect(gateway.port, loopbackAddress(members + index)));
     clients.push(...joiners);
 
+    const attacks = Array.from({ length: hostile }, (_, i) =>
+      rawHandshake(gateway.port, loopbackAddress(members + JOINERS + i), i % 2 === 0 ? DEEP_AUTH : LARGE_AUTH),
+    );
     const started = performance.now();
     const joins = await Promise.all(joiners.map((client) => timed(() => client.request<Answer>("join", [ROOM], REQUEST_TIMEOUT))));
     const elapsed = (performance.now() - started) / 1000;
+    const refused = (await Promise.all(attacks)).filter((outcome) => outcome.startsWith("handshake auth")).length;
     const failed = joins.filter((join) => join.error !== undefined || !join.value?.ok);
     const firstFailure = failed[0]?.error ?? failed[0]?.value?.error;
 
@@ -102,6 +113,8 @@ async function measure(system: System, members: number): Promise<Run> {
     return {
       members,
       system,
+      hostile,
+      refused,
       joinsPerSecond: okJoins.length / elapsed,
       joinP50: percentile(okJoins, 50),
       joinP99: percentile(okJoins, 99),
@@ -132,14 +145,15 @@ function report(runs: Run[], minutes: number): string {
     `(\`--redis\`, bench/presence-app.mjs), the room filled with N members, then ${JOINERS} more clients join at once, each join`,
     `answered with the room's count (as the demo app does), then one client reads the count ${READS} times in a row.`,
     "`presence`: `ctx.presence.join()` / `.count()`; `fetchSockets`: `io.in(room).fetchSockets().length`, the demo app's",
-    "count before presence. Redis, the gateway and the clients share the machine's cores.",
+    "count before presence. Redis, the gateway and the clients share the machine's cores. A row with hostile handshakes:",
+    `while the joins run, ${HOSTILE} more clients each send a handshake \`auth\` (half 20,000 levels deep, half 900 KB).`,
     "",
     `| members in the room | count by | joins/s (${JOINERS} at once) | join ack p50 / p99 (ms) | failed joins | count read p50 / p99 (ms) | failed reads | last count read |`,
     "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
   ];
   for (const run of runs) {
     lines.push(
-      `| ${fmt(run.members, 0)} | ${run.system} | ${fmt(run.joinsPerSecond, 0)} | ${fmt(run.joinP50)} / ${fmt(run.joinP99)} | ${run.failedJoins} | ${fmt(run.readP50, 2)} / ${fmt(run.readP99, 2)} | ${run.failedReads} | ${fmt(run.lastCount, 0)} |`,
+      `| ${fmt(run.members, 0)} | ${run.system}${run.hostile > 0 ? `, ${run.hostile} hostile handshakes at once (${run.refused} refused)` : ""} | ${fmt(run.joinsPerSecond, 0)} | ${fmt(run.joinP50)} / ${fmt(run.joinP99)} | ${run.failedJoins} | ${fmt(run.readP50, 2)} / ${fmt(run.readP99, 2)} | ${run.failedReads} | ${fmt(run.lastCount, 0)} |`,
     );
   }
   const failures = runs.filter((run) => run.firstFailure);
@@ -162,6 +176,11 @@ for (const members of SIZES) {
     runs.push(run);
   }
 }
+// The joins of others while hostile handshakes arrive (issue 17: they must stay fast and correct).
+process.stderr.write(`presence, 1000 members, ${HOSTILE} hostile handshakes… `);
+const hostileRun = await measure("presence", 1000, HOSTILE);
+process.stderr.write(`join p99 ${fmt(hostileRun.joinP99)} ms, ${hostileRun.refused} of ${HOSTILE} refused\n`);
+runs.splice(runs.findIndex((run) => run.members === 1000 && run.system === "presence") + 1, 0, hostileRun);
 const suffix = quick ? ".quick" : "";
 writeFileSync(`${here}RESULTS.presence${suffix}.md`, report(runs, (performance.now() - benchStarted) / 60_000));
 writeFileSync(`${here}results.presence${suffix}.json`, `${JSON.stringify(runs, null, 2)}\n`);

@@ -55,3 +55,28 @@ export class RawSocketIoClient {
     this.ws.terminate();
   }
 }
+
+/**
+ * One Socket.IO handshake with `authJson` as its `auth` (raw, so a 20,000-level object needs no
+ * encoder), answered by what the gateway said: `connected`, the connect_error's message, or the
+ * close code. Bench-only: the hostile clients of bench/presence.ts.
+ */
+export function rawHandshake(port: number, localAddress: string, authJson: string, timeout = 30_000): Promise<string> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/socket.io/?EIO=4&transport=websocket`, { localAddress });
+    const done = (outcome: string): void => {
+      clearTimeout(timer);
+      ws.terminate();
+      resolve(outcome);
+    };
+    const timer = setTimeout(() => done(`no answer within ${timeout} ms`), timeout);
+    ws.on("error", (error) => done(`error: ${error.message}`));
+    ws.on("close", (code) => done(`closed ${code}`));
+    ws.on("message", (data: Buffer) => {
+      const packet = data.toString();
+      if (packet.startsWith("0")) ws.send(`40${authJson}`);
+      else if (packet.startsWith("40")) done("connected");
+      else if (packet.startsWith("44")) done((JSON.parse(packet.slice(2)) as { message: string }).message);
+    });
+  });
+}
