@@ -64,3 +64,16 @@ describe("ConnectionCounter", () => {
     assert.equal(counter.isFull("10.0.0.1"), true, "an extra release must not have left a negative count behind");
   });
 });
+
+describe("ConnectionCounter.move", () => {
+  it("moves one connection from the primary's hold to a worker: the count stays, the worker's exit releases it", () => {
+    const counter = new ConnectionCounter(2);
+    counter.add(0, "10.0.0.1");
+    counter.move(0, 5, "10.0.0.1");
+    assert.equal(counter.count("10.0.0.1"), 1);
+    counter.release(0, "10.0.0.1");
+    assert.equal(counter.count("10.0.0.1"), 1, "nothing is left in the primary's hold to release");
+    counter.releaseWorker(5);
+    assert.equal(counter.count("10.0.0.1"), 0);
+  });
+});
