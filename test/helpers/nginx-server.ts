@@ -16,6 +16,17 @@ export function nginxTest(prefix: string, configFile: string): { code: number | 
 }
 
 /**
+ * Rewrites a file of the copy, never the host's: sites-enabled/default is a symlink into
+ * /etc/nginx/sites-available, and Node 24's cpSync keeps nested links as links even with
+ * `dereference` (Node 20 copied the target), so the link is replaced by a file first.
+ */
+function rewriteCopy(path: string, transform: (text: string) => string): void {
+  const text = readFileSync(path, "utf8");
+  rmSync(path, { force: true });
+  writeFileSync(path, transform(text));
+}
+
+/**
  * Debian's stock /etc/nginx (the package's nginx.conf, its enabled `default` site, conf.d/)
  * copied under a temp prefix: absolute paths moved into it and the default site's port 80 moved
  * to `port`, so the distribution's layout runs as is, with `snippet` dropped into conf.d/.
@@ -34,13 +45,9 @@ export function debianLayout(port: number, snippet: string): { prefix: string; c
       .replaceAll("/var/log/nginx/", `${prefix}/logs/`)
       .replace(/^pid .*;$/m, `pid ${prefix}/nginx.pid;`);
   const configFile = join(etc, "nginx.conf");
-  writeFileSync(configFile, moved(readFileSync(configFile, "utf8")));
-  const site = join(etc, "sites-enabled", "default");
-  writeFileSync(
-    site,
-    readFileSync(site, "utf8")
-      .replace(/listen 80 /g, `listen ${port} `)
-      .replace(/listen \[::\]:80 /g, `listen [::]:${port} `),
+  rewriteCopy(configFile, moved);
+  rewriteCopy(join(etc, "sites-enabled", "default"), (text) =>
+    text.replace(/listen 80 /g, `listen ${port} `).replace(/listen \[::\]:80 /g, `listen [::]:${port} `),
   );
   writeFileSync(join(etc, "conf.d", "sio-gateway.conf"), snippet);
   return { prefix, configFile };
