@@ -26,9 +26,10 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-function checkPositiveInteger(options: Record<string, unknown>, key: string, expected: string): void {
+/** `name` is the key as the error shows it, when nested (`connectionStateRecovery.maxDisconnectionDuration`). */
+function checkPositiveInteger(options: Record<string, unknown>, key: string, expected: string, name = key): void {
   const value = options[key];
-  if (value !== undefined && !(typeof value === "number" && Number.isSafeInteger(value) && value > 0)) throw invalidOption(shown(key), expected, value);
+  if (value !== undefined && !(typeof value === "number" && Number.isSafeInteger(value) && value > 0)) throw invalidOption(shown(name), expected, value);
 }
 
 function checkBooleanOrObject(options: Record<string, unknown>, key: string): void {
@@ -63,7 +64,7 @@ export function checkAppServerOptions(raw: unknown): Partial<ServerOptions> {
   const recovery = raw.connectionStateRecovery;
   if (recovery !== undefined) {
     if (!isPlainObject(recovery)) throw invalidOption(shown("connectionStateRecovery"), "an object { maxDisconnectionDuration?, skipMiddlewares? }", recovery);
-    checkPositiveInteger(recovery, "maxDisconnectionDuration", "a duration in ms (integer > 0)");
+    checkPositiveInteger(recovery, "maxDisconnectionDuration", "a duration in ms (integer > 0)", "connectionStateRecovery.maxDisconnectionDuration");
   }
   return raw;
 }
