@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
-import { connect as connectTcp, createServer, Socket, type AddressInfo, type Server, type SocketConstructorOpts } from "node:net";
+import { Socket } from "node:net";
 import { after, before, describe, it } from "node:test";
+import { collect, LoopbackSockets, write } from "../helpers/loopback-sockets.js";
 import { canStopHandle, stopHandle } from "../../gateway/primary/read-stop.js";
 
 /**
@@ -10,76 +11,15 @@ import { canStopHandle, stopHandle } from "../../gateway/primary/read-stop.js";
  */
 const node = `Node ${process.version}`;
 
-let server: Server;
-const opened: Socket[] = [];
-
-/** A loopback connection: `accepted` is the server's side (paused on connect, as in the primary), `client` the peer. */
-async function connect(): Promise<{ accepted: Socket; client: Socket }> {
-  const accepting = once(server, "connection") as Promise<[Socket]>;
-  const client = connectTcp((server.address() as AddressInfo).port, "127.0.0.1");
-  const [[accepted]] = await Promise.all([accepting, once(client, "connect")]);
-  opened.push(accepted, client);
-  return { accepted, client };
-}
-
-/** Writes `data` and resolves once it was handed to the kernel (on loopback: in the peer's receive buffer). */
-function write(socket: Socket, data: Buffer): Promise<void> {
-  return new Promise((resolve, reject) => socket.write(data, (error) => (error ? reject(error) : resolve())));
-}
-
-/** Resolves with the next `length` bytes `socket` emits. */
-function collect(socket: Socket, length: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let total = 0;
-    const onData = (chunk: Buffer): void => {
-      chunks.push(chunk);
-      total += chunk.length;
-      if (total < length) return;
-      socket.off("data", onData).off("error", reject);
-      resolve(Buffer.concat(chunks));
-    };
-    socket.on("data", onData).once("error", reject);
-  });
-}
-
-/**
- * Several event-loop turns with real I/O (two ping-pongs on a second connection): had the
- * handle still been reading, libuv would have read bytes already in its kernel buffer by now.
- */
-async function roundTrips(): Promise<void> {
-  const { accepted, client } = await connect();
-  accepted.on("data", (chunk: Buffer) => accepted.write(chunk));
-  accepted.resume();
-  for (const ping of ["ping-1", "ping-2"]) {
-    const echoed = collect(client, ping.length);
-    client.write(ping);
-    assert.equal((await echoed).toString(), ping);
-  }
-}
-
-/** Moves the socket's handle to a new Socket, as child_process does when the primary sends a socket to a worker. */
-function adoptHandle(socket: Socket): Socket {
-  const owner = socket as unknown as { _handle: unknown };
-  const handle = owner._handle;
-  owner._handle = null;
-  const adopted = new Socket({ handle, readable: true, writable: true } as SocketConstructorOpts);
-  opened.push(adopted);
-  return adopted;
-}
+const sockets = new LoopbackSockets();
+const connect = (): ReturnType<LoopbackSockets["connect"]> => sockets.connect();
+const roundTrips = (): Promise<void> => sockets.roundTrips();
+const adoptHandle = (socket: Socket): Socket => sockets.adoptHandle(socket);
 
 describe(`read-stop on ${node}`, () => {
-  before(async () => {
-    server = createServer({ pauseOnConnect: true });
-    server.listen(0, "127.0.0.1");
-    await once(server, "listening");
-  });
+  before(() => sockets.start());
 
-  after(async () => {
-    for (const socket of opened) socket.destroy();
-    server.close();
-    await once(server, "close");
-  });
+  after(() => sockets.stop());
 
   it(`canStopHandle is true for connected TCP sockets on ${node}`, async () => {
     const { accepted, client } = await connect();
