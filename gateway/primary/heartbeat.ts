@@ -10,8 +10,12 @@ export const PING_INTERVAL = 1000;
  * answered within it), short enough that a request routed to a hung worker is answered in 10 s.
  */
 export const UNRESPONSIVE_AFTER = 4000;
-/** Silence after which a worker is killed (and replaced in its slot, like any crash), in ms. */
-export const KILL_AFTER = 12_000;
+/**
+ * Silence after which a worker is killed (and replaced in its slot, like any crash), in ms.
+ * Checked each PING_INTERVAL, so the kill comes within 10 s of the hang: requests on connections
+ * the worker already held (nobody else can answer them) see their connection close by then.
+ */
+export const KILL_AFTER = 9000;
 
 /**
  * Notices workers that stop answering (hung in a loop, SIGSTOP): a worker whose event loop
