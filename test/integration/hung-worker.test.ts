@@ -38,10 +38,17 @@ describe("a hung worker", () => {
       // A pooled connection pinned to the healthy worker, about to carry a request for the hung worker's session.
       const pooled = await KeepAliveConnection.open(gateway.port, healthyAddress);
       assert.equal((await pooled.request("GET", "/healthz")).status, 200);
+      // A connection the hung worker already holds: nobody else can answer on it, so it must close.
+      const held = await KeepAliveConnection.open(gateway.port, hungAddress);
+      assert.equal((await held.request("GET", "/healthz")).status, 200);
 
       stoppedPid = probe.hello.pid;
       process.kill(stoppedPid, "SIGSTOP");
       const started = Date.now();
+      const onHeld = held.request("GET", "/healthz", undefined, 15_000).then(
+        (response) => `answered ${response.status}`,
+        (error: Error) => `${error.message} after ${Date.now() - started} ms`,
+      );
       const answers = await Promise.allSettled([
         ...Array.from({ length: 100 }, (_, i) => postPackets(gateway.port, sessions[i % sessions.length], ["40"], more[i % more.length])),
         pooled.request("POST", `/socket.io/?EIO=4&transport=polling&sid=${encodeURIComponent(sessions[0])}`, "40", 10_000),
@@ -66,6 +73,13 @@ describe("a hung worker", () => {
       const samples = parsePrometheus(metrics.body.toString());
       assert.equal(valueOf(samples, "sio_gateway_worker_up", { worker: "0" }), 0);
       assert.equal(valueOf(samples, "sio_gateway_worker_up", { worker: "1" }), 1);
+
+      // The held connection closes when the primary kills the worker: within 10 s of the hang.
+      const heldOutcome = await onHeld;
+      const closedAfter = Number(/after (\d+) ms/.exec(heldOutcome)?.[1] ?? Infinity);
+      assert.match(heldOutcome, /connection closed/);
+      assert.ok(closedAfter < 10_500, heldOutcome);
+      held.close();
 
       // The primary kills it and a fresh worker takes slot 0 again.
       await waitUntil(async () => slotOfSessionId(await handshake(gateway.port, hungAddress)) === 0, "a replacement worker serves slot 0", 20_000, 200);
