@@ -33,7 +33,9 @@ export const options: GatewayServerOptions = {
   connectionStateRecovery: { maxDisconnectionDuration: 2 * 60 * 1000 },
 };
 
-export default function demoApp({ io, app, worker, logger, presence, published }: GatewayAppContext): void {
+export default function demoApp(ctx: GatewayAppContext): void {
+  // `published` stays a method call on ctx (a bare reference would lose its `this`).
+  const { io, app, worker, logger, presence } = ctx;
   app.use(express.static(PUBLIC_DIR));
   // Browsers ask for /favicon.ico whatever the page says; a 404 there is a console error.
   app.get("/favicon.ico", (_req, res) => res.type("image/svg+xml").sendFile(`${PUBLIC_DIR}favicon.svg`));
@@ -94,15 +96,17 @@ export default function demoApp({ io, app, worker, logger, presence, published }
       // The room plus the sender's own room: the sender gets its message even before it joined.
       // `ok: true` means the message is in the recovery log: it reaches every member, even one whose
       // worker dies right now, once it reconnects.
-      published(() =>
-        io
-          .to(room as string)
-          .to(socket.id)
-          .emit("chat", chat),
-      ).then(
-        () => reply(ack, { ok: true }),
-        (failure: Error) => reply(ack, { ok: false, error: `not sent: ${failure.message}` }),
-      );
+      ctx
+        .published(() =>
+          io
+            .to(room as string)
+            .to(socket.id)
+            .emit("chat", chat),
+        )
+        .then(
+          () => reply(ack, { ok: true }),
+          (failure: Error) => reply(ack, { ok: false, error: `not sent: ${failure.message}` }),
+        );
     });
 
     socket.on("whoami", (ack: unknown) => {
