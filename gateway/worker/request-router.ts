@@ -8,6 +8,7 @@ import type { Server } from "socket.io";
 import { asPrimaryMessage } from "../ipc.js";
 import type { Logger } from "../logger.js";
 import type { ResolvedOptions } from "../options.js";
+import { clientIp, isTrustedProxy, normalizeIp, trustedProxies } from "../client-ip.js";
 import { chooseSlot, sessionIdOf } from "../routing.js";
 import { slotOfSessionId } from "../session-id.js";
 import type { ClientAddresses } from "./client-address.js";
@@ -41,6 +42,7 @@ export class RequestRouter {
   private readonly sessions: SessionCounter;
   private readonly enginePath: string;
   private readonly directPort: number | undefined;
+  private readonly trusted: ReturnType<typeof trustedProxies>;
   private internal: NetServer | undefined;
   private dir: string | undefined;
 
@@ -57,6 +59,7 @@ export class RequestRouter {
     this.sessions.attach(io);
     this.enginePath = io.path();
     this.directPort = options.workerPortBase === undefined ? undefined : options.workerPortBase + slot;
+    this.trusted = trustedProxies(options.trustProxy);
   }
 
   /**
@@ -128,7 +131,7 @@ export class RequestRouter {
       this.adoptForwardedIp(req);
       return this.refusedOverLimit(req, res);
     }
-    const ip = this.addresses.of(req);
+    const ip = this.clientIpOf(req);
     const owner = this.ownerElsewhere(req, ip);
     if (owner === undefined) return this.refusedOverLimit(req, res);
     const path = this.peers[owner]!;
@@ -142,13 +145,36 @@ export class RequestRouter {
       this.adoptForwardedIp(req);
       return this.refusedUpgradeOverLimit(req, socket);
     }
-    const ip = this.addresses.of(req);
+    const ip = this.clientIpOf(req);
     const owner = this.ownerElsewhere(req, ip);
     if (owner === undefined) return this.refusedUpgradeOverLimit(req, socket);
     const path = this.peers[owner]!;
     const admin = this.privateEndpoints.isAdmin(req);
     this.track(owner, (done) => this.proxy.forwardUpgrade(req, socket, head, path, ip, admin, done));
     return true;
+  }
+
+  /**
+   * The client IP of this request. From a `--trust-proxy` peer it is read from this request's
+   * own forwarding headers, and remembered for the socket before Engine.IO sees the request
+   * (`handshake.address`): a pooling proxy sends other clients' requests down a connection the
+   * primary resolved for its first client. (A proxy sends one request at a time per connection.)
+   */
+  private clientIpOf(req: IncomingMessage): string {
+    if (this.trusted !== undefined) {
+      const peer = normalizeIp(req.socket.remoteAddress ?? "");
+      if (isTrustedProxy(peer, this.trusted)) {
+        const headers = new Map<string, string>();
+        for (const name of ["x-forwarded-for", "x-real-ip"]) {
+          const value = req.headers[name];
+          if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(", ") : value);
+        }
+        const ip = clientIp(peer, headers, this.trusted);
+        this.addresses.remember(req.socket, ip);
+        return ip;
+      }
+    }
+    return this.addresses.of(req);
   }
 
   private track(slot: number, start: (done: () => void) => Forwarded): void {

@@ -11,6 +11,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { slotForIp } from "../../gateway/routing.js";
+import { slotOfSessionId } from "../../gateway/session-id.js";
 import { generateHaproxyConfig } from "../../haproxy/index.js";
 import { connectClient, request, type TestClient } from "../helpers/clients.js";
 import { httpRequest } from "../helpers/engine-raw.js";
@@ -81,6 +83,11 @@ describe("HAProxy with http-reuse always in front of two nodes", () => {
         }),
       );
       assert.deepEqual(drops, []);
+      // Each handshake was routed by its own client's address, not by the first client on the pooled connection.
+      const misrouted = clients
+        .map((client, i) => ({ i, sid: client.socket.io.engine.id }))
+        .filter(({ i, sid }) => slotOfSessionId(sid) !== slotForIp(`127.0.${60 + i}.1`, 2));
+      assert.deepEqual(misrouted, []);
     } finally {
       for (const client of clients) client.close();
     }
