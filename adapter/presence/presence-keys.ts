@@ -46,11 +46,17 @@ export async function scanMembers(
   limit: number,
 ): Promise<PresenceMember[]> {
   const members: PresenceMember[] = [];
+  // HSCAN may return a field twice while the hash is rehashed: each member once.
+  const seen = new Set<string>();
   let cursor = "0";
   // HSCAN may return a few more than COUNT, and each round at least one: `limit` rounds at most.
   for (let round = 0; round < Math.max(1, limit); round++) {
     const [next, flat] = await hscan(key, cursor, Math.min(1000, Math.max(10, limit)));
-    for (let i = 0; i + 1 < flat.length && members.length < limit; i += 2) members.push(memberFromHash(flat[i], flat[i + 1]));
+    for (let i = 0; i + 1 < flat.length && members.length < limit; i += 2) {
+      if (seen.has(flat[i])) continue;
+      seen.add(flat[i]);
+      members.push(memberFromHash(flat[i], flat[i + 1]));
+    }
     cursor = next;
     if (cursor === "0" || members.length >= limit) break;
   }
