@@ -101,12 +101,12 @@ function httpBlocks(options: ResolvedNginxOptions): string[] {
       ? "# the gateway nodes: one client (by its IPv4 /24, or whole IPv6 address) always reaches the same node"
       : "# the gateway nodes: one client address always reaches the same node (consistent hash: few move when nodes change)",
     "# no `keepalive` here on purpose: a shared upstream connection would carry many clients to one worker;",
-    "# max_fails=0: a node is never taken out for one failed request (a worker restarting), which would",
-    "# move all of its clients to a node that does not know their sessions; a refused connect still",
-    "# moves that one request on",
+    "# a node that refuses connections (stopped) is taken out for 10 s, so its clients' new sessions and",
+    "# their requests go to the others; a worker restarting inside a node does not count: the node's",
+    "# primary answers for it (503), which nginx does not take as the node failing",
     "upstream sio_gateway {",
     `    ${options.balance === "ip_hash" ? "ip_hash" : "hash $remote_addr consistent"};`,
-    ...options.upstreams.map((upstream) => `    server ${upstream} max_fails=0;`),
+    ...options.upstreams.map((upstream) => `    server ${upstream} max_fails=1 fail_timeout=10s;`),
     "}",
     "",
     ...(tls && options.httpRedirectPort > 0

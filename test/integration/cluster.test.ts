@@ -13,7 +13,7 @@ import type { ClusterReading } from "../../adapter/cluster-health.js";
 import { GatewayEmitter } from "../../adapter/emitter/index.js";
 import type { RedisTopology } from "../../adapter/types.js";
 import { clientsPerWorker, request, type TestClient } from "../helpers/clients.js";
-import { binaryPayload, ECHO_APP } from "../helpers/fixtures.js";
+import { binaryPayload, ECHO_APP, PUBSUB_DEMO_APP } from "../helpers/fixtures.js";
 import { GatewayProcess, runCli } from "../helpers/gateway-process.js";
 import { Inbox } from "../helpers/inbox.js";
 import { parsePrometheus, valueOf } from "../helpers/prometheus.js";
@@ -67,7 +67,7 @@ describe("Redis Cluster with sharded pub/sub, two gateway nodes", () => {
   before(async () => {
     set = await RedisClusterSet.start({ replicas: true });
     rooms = await roomsOnEveryShard(set);
-    const args = ["--workers", "2", "--redis", set.url(), "--emit-token", TOKEN];
+    const args = ["--workers", "2", "--redis", set.url(), "--emit-token", TOKEN, "--app", PUBSUB_DEMO_APP];
     nodeA = await GatewayProcess.start(args);
     nodeB = await GatewayProcess.start(args);
     emitter = new GatewayEmitter({ redis: set.url(), timeout: 3000 });
@@ -282,7 +282,7 @@ describe("Redis Cluster with sharded pub/sub, two gateway nodes", () => {
 describe("Redis Cluster without replicas: a lost shard", () => {
   it("turns /readyz to 503 and the cluster gauge to 0 while slots are unserved, and back when the node returns", async () => {
     const set = await RedisClusterSet.start({ primaries: 3 });
-    const gateway = await GatewayProcess.start(["--workers", "2", "--redis", set.url()]);
+    const gateway = await GatewayProcess.start(["--workers", "2", "--redis", set.url(), "--app", PUBSUB_DEMO_APP]);
     const clients = await clientsPerWorker(gateway.url, 2, 1, { transports: ["websocket"] });
     try {
       assert.equal((await readyz(gateway.url)).status, 200);

@@ -162,7 +162,7 @@ describe("emitters against the gateway in Redis mode", () => {
 
     const badJson = await runCli(["emit", "--redis", redis.url, "x", "{nope"]);
     assert.equal(badJson.code, 2);
-    assert.match(badJson.stderr, /^sio-gateway: invalid JSON for the event data: .+\n$/);
+    assert.match(badJson.stderr, /^sio-gateway: invalid option "JSON": expected valid JSON for the event data, got ".+"\n$/);
     const noRedis = await runCli(["emit", "x", "1"], { REDIS_URL: "" });
     assert.equal(noRedis.code, 2);
     assert.match(noRedis.stderr, /^sio-gateway: missing option "redis"/);

@@ -10,6 +10,7 @@ import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { clientsPerWorker, connectClient, request, type Hello, type TestClient } from "../helpers/clients.js";
 import { httpRequest } from "../helpers/engine-raw.js";
+import { PUBSUB_DEMO_APP } from "../helpers/fixtures.js";
 import { GatewayProcess } from "../helpers/gateway-process.js";
 import { Inbox } from "../helpers/inbox.js";
 import { NginxServer } from "../helpers/nginx-server.js";
@@ -45,9 +46,9 @@ describe("faults", () => {
     }
   });
 
-  it("survives Redis going away: /readyz 503, failed publishes counted and logged, broadcasts work again after", async () => {
+  it("survives Redis going away (pub/sub): /readyz 503, failed publishes counted and logged, broadcasts work again after", async () => {
     const redis = await RedisServer.start();
-    const gateway = await GatewayProcess.start(["--workers", "2", "--redis", redis.url]);
+    const gateway = await GatewayProcess.start(["--workers", "2", "--redis", redis.url, "--app", PUBSUB_DEMO_APP]);
     const [a, b] = await clientsPerWorker(gateway.url, 2, 1);
     const pids = gateway.workerPids();
     try {
@@ -109,6 +110,44 @@ describe("faults", () => {
     } finally {
       for (const client of clients) client.close();
       assert.equal((await gateway.stop()).code, 0);
+    }
+  });
+
+  it("survives Redis going away (connection-state recovery): chats are refused, not acknowledged, until Redis is back", async () => {
+    const redis = await RedisServer.start();
+    const gateway = await GatewayProcess.start(["--workers", "2", "--redis", redis.url]);
+    const [a, b] = await clientsPerWorker(gateway.url, 2, 1);
+    const pids = gateway.workerPids();
+    try {
+      for (const client of [a, b]) await request(client.socket, "join", "blip");
+      const inboxB = new Inbox(b.socket);
+      await redis.stop();
+      await waitUntil(async () => (await readyz(gateway.port)) === 503, "/readyz answers 503 during the outage");
+      // Nothing can be ordered into the log: the sender is told, instead of an ok for a message nobody will get.
+      const refused = await request<{ ok: boolean; error: string }>(a.socket, "chat", { room: "blip", text: "into the void" });
+      assert.equal(refused.ok, false);
+      assert.match(refused.error, /^not sent: .*recovery log/);
+      const metrics = (await httpRequest(gateway.port, "GET", "/metrics")).body.toString();
+      assert.ok(Number(/^sio_gateway_adapter_publish_failures_total (\d+)/m.exec(metrics)?.[1]) >= 1, "the failed append is counted");
+
+      await redis.startProcess();
+      await waitUntil(async () => (await readyz(gateway.port)) === 200, "/readyz answers 200 after Redis is back", 15_000);
+      // /readyz above asked one worker; a's may take a moment longer to reconnect its log connections.
+      await waitUntil(
+        async () => (await request<{ ok: boolean }>(a.socket, "chat", { room: "blip", text: "back" })).ok,
+        "a chat is acknowledged again",
+        15_000,
+        200,
+      );
+      await inboxB.waitFor("chat");
+      assert.ok(!inboxB.of("chat").some(([message]) => (message as { text: string }).text === "into the void"), "a refused chat is never delivered");
+      assert.deepEqual(gateway.workerPids(), pids, "no worker may exit over a Redis outage");
+    } finally {
+      a?.close();
+      b?.close();
+      const result = await gateway.stop();
+      await redis.stop();
+      assert.equal(result.code, 0, result.stderr);
     }
   });
 

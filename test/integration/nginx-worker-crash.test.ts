@@ -1,12 +1,9 @@
 /**
  * One worker killed (-9) behind the generated Nginx: only its own polling clients reconnect.
- * The other clients of the same node keep their sessions: Nginx does not take the node out
- * (max_fails=0) and never retries a session's request on the other node (which answers 400).
- *
- * Note: today's primary answers a dead worker's in-flight requests itself (503), so Nginx sees
- * no upstream error here and the old max_fails=1 config passes this test too; it guards the
- * outcome. test/unit/nginx.test.ts pins the settings that keep it when a node does fail
- * (connection refused or reset: a node restarting).
+ * The other clients of the same node keep their sessions: the node's primary answers a dead
+ * worker's in-flight requests itself (503), so Nginx sees no upstream error and keeps the node,
+ * and it never retries a session's request on the other node (which would answer 400). A node
+ * that stops altogether is taken out (max_fails=1): faults.test.ts and recovery-edges.test.ts.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
