@@ -396,11 +396,34 @@ export function resolveOptions(input: Record<string, unknown> = {}): ResolvedOpt
 }
 
 /**
+ * The bare variables the public interface documents (the option table of `sio-gateway start`):
+ * a bad value there is a configuration error (exit 2 naming it), as it always was.
+ */
+const DOCUMENTED_BARE_ENV = new Set([
+  "PORT",
+  "HOST",
+  "WORKERS",
+  "REDIS_URL",
+  "GATEWAY_APP",
+  "TRUST_PROXY",
+  "WORKER_PORT_BASE",
+  "EMIT_TOKEN",
+  "CORS_ORIGIN",
+  "SHUTDOWN_TIMEOUT",
+  "HEADER_TIMEOUT",
+  "MAX_HEADER_SIZE",
+  "RATE_LIMIT",
+  "MAX_CONNS_PER_IP",
+  "LOG_LEVEL",
+  "START_TIMEOUT",
+]);
+
+/**
  * Raw option values from environment variables (the CLI lays its flags over these). The
- * prefixed name wins. A bare legacy name is read only when its value is valid: generic names
- * such as `PORT` or `METRICS` are often set for other programs, and one of those must not stop
- * the gateway from starting; `onIgnored` hears about each one skipped. Prefixed values are
- * passed on unchecked, so a bad one fails start-up naming the option.
+ * prefixed name wins. A bare name of the documented table is passed on as it is (a bad one fails
+ * start-up naming the option); any other bare name (`METRICS`, `COOKIE`, … are often set for
+ * other programs) is read only when its value is valid, and `onIgnored` hears about each one
+ * skipped. Prefixed values are passed on unchecked, so a bad one fails start-up naming the option.
  */
 export function optionsFromEnv(env: NodeJS.ProcessEnv, onIgnored?: (message: string) => void): Record<string, string> {
   const raw: Record<string, string> = {};
@@ -413,6 +436,10 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv, onIgnored?: (message: str
     }
     const old = env[legacy];
     if (old === undefined || old === "") continue;
+    if (DOCUMENTED_BARE_ENV.has(legacy)) {
+      raw[name] = old;
+      continue;
+    }
     try {
       spec.parse(old, spec.flag);
       raw[name] = old;

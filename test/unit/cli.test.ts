@@ -94,7 +94,7 @@ describe("option sources", () => {
     assert.match(help, /--config FILE/);
   });
 
-  it("prefixed variables win; bare legacy names are read when valid and skipped with a warning when not", () => {
+  it("prefixed variables win; documented bare names are read as they are, other bare names only when valid (skipped with a warning)", () => {
     const warnings: string[] = [];
     const raw = optionsFromEnv({ SIO_GATEWAY_PORT: "4000", PORT: "5000", WORKERS: "2", METRICS: "true", SIO_GATEWAY_APP: "/nope", GATEWAY_APP: "/x" }, (line) =>
       warnings.push(line),
@@ -107,6 +107,8 @@ describe("option sources", () => {
     );
     // A bad prefixed value is the operator's: it fails start-up naming the option.
     assert.throws(() => resolveOptions(optionsFromEnv({ SIO_GATEWAY_METRICS: "true" })), /invalid option "metrics"/);
+    // So is a bad value in a variable of the documented table (WORKERS, PORT, …): exit 2 naming it, as always.
+    assert.throws(() => resolveOptions(optionsFromEnv({ WORKERS: "zero" })), /invalid option "workers"/);
   });
 
   it("keeps prefixed and legacy secrets out of the workers' environment", () => {
