@@ -1,6 +1,6 @@
 import { Agent } from "node:http";
 import { io, type Socket } from "socket.io-client";
-import { slotForIp } from "../../gateway/primary/routing.js";
+import { slotForIp } from "../../gateway/routing.js";
 import { waitFor } from "./wait.js";
 
 export interface Hello {

@@ -1,7 +1,7 @@
 import { Agent } from "node:http";
 import { io, type Socket } from "socket.io-client";
 import msgpackParser from "socket.io-msgpack-parser";
-import { slotForIp } from "../../gateway/primary/routing.js";
+import { slotForIp } from "../../gateway/routing.js";
 import { loopbackAddress, type Hello } from "./clients.js";
 import { waitFor } from "./wait.js";
 

@@ -8,7 +8,7 @@ import { mkdirSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import type { Browser, Page } from "playwright-core";
-import { slotForIp } from "../../gateway/primary/routing.js";
+import { slotForIp } from "../../gateway/routing.js";
 import { launchChromium } from "../helpers/browser.js";
 import { GatewayProcess } from "../helpers/gateway-process.js";
 import { RedisServer } from "../helpers/redis-server.js";

@@ -10,7 +10,7 @@ import { after, before, describe, it } from "node:test";
 import { io as connectNamespace } from "socket.io-client";
 import { GatewayEmitter } from "../../adapter/emitter/index.js";
 import { GatewayError } from "../../common/errors.js";
-import { slotForIp } from "../../gateway/primary/routing.js";
+import { slotForIp } from "../../gateway/routing.js";
 import { connectClient, loopbackAddress, request, type TestClient } from "../helpers/clients.js";
 import { httpRequest } from "../helpers/engine-raw.js";
 import { binaryPayload, ECHO_APP } from "../helpers/fixtures.js";

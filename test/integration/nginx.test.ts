@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { generateNginxConfig } from "../../nginx/index.js";
-import { slotForIp } from "../../gateway/primary/routing.js";
+import { slotForIp } from "../../gateway/routing.js";
 import { connectClient, request, type TestClient } from "../helpers/clients.js";
 import { GatewayProcess, runCli } from "../helpers/gateway-process.js";
 import { Inbox } from "../helpers/inbox.js";

@@ -12,7 +12,7 @@ import { Redis } from "ioredis";
 import type { Browser, Page } from "playwright-core";
 import { presenceKeys } from "../../adapter/presence/presence-keys.js";
 import { PRESENCE_EXPIRY_BOUND } from "../../adapter/presence/timing.js";
-import { slotForIp } from "../../gateway/primary/routing.js";
+import { slotForIp } from "../../gateway/routing.js";
 import { launchChromium } from "../helpers/browser.js";
 import { GatewayProcess } from "../helpers/gateway-process.js";
 import { RedisServer } from "../helpers/redis-server.js";

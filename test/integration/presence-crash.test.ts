@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { GatewayEmitter } from "../../adapter/emitter/index.js";
 import { PRESENCE_EXPIRY_BOUND } from "../../adapter/presence/timing.js";
-import { slotForIp } from "../../gateway/primary/routing.js";
+import { slotForIp } from "../../gateway/routing.js";
 import { clientsPerWorker, connectClient, loopbackAddress, request, type TestClient } from "../helpers/clients.js";
 import { httpRequest } from "../helpers/engine-raw.js";
 import { GatewayProcess } from "../helpers/gateway-process.js";

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { io } from "socket.io-client";
 import { WebSocket } from "ws";
-import { slotForIp } from "../../gateway/primary/routing.js";
+import { slotForIp } from "../../gateway/routing.js";
 import { AUTH_LIMITS, QUERY_LIMITS } from "../../gateway/worker/handshake-guard.js";
 import { clientsPerWorker, loopbackAddress, request, type TestClient } from "../helpers/clients.js";
 import { GatewayProcess } from "../helpers/gateway-process.js";

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { WebSocket } from "ws";
-import { slotForIp } from "../../gateway/primary/routing.js";
+import { slotForIp } from "../../gateway/routing.js";
 import { slotOfSessionId } from "../../gateway/session-id.js";
 import { connectClient, loopbackAddress, request, whenUpgraded } from "../helpers/clients.js";
 import { handshake, httpRequest, isCompleteResponse, pollPackets, postPackets, sendInPieces } from "../helpers/engine-raw.js";

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { slotForIp } from "../../gateway/primary/routing.js";
+import { slotForIp } from "../../gateway/routing.js";
 import { connectClient, loopbackAddress, request, type TestClient } from "../helpers/clients.js";
 import { ECHO_APP, KOREAN_TEXT } from "../helpers/fixtures.js";
 import { GatewayProcess } from "../helpers/gateway-process.js";

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, it } from "node:test";
+import { slotForIp } from "../../gateway/routing.js";
 import { connectClient, loopbackAddress } from "../helpers/clients.js";
 import { GatewayProcess, runCli } from "../helpers/gateway-process.js";
 import { freePort } from "../helpers/ports.js";
@@ -90,7 +91,6 @@ describe("supervision", () => {
       const sameSlot: string[] = [];
       for (let n = 1; n < 200 && sameSlot.length < 20; n++) {
         const address = loopbackAddress(n);
-        const { slotForIp } = await import("../../gateway/primary/routing.js");
         if (slotForIp(address, 2) === slot) sameSlot.push(address);
       }
       process.kill(first.hello.pid, "SIGKILL");

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { clientIp, trustedProxies } from "../../gateway/client-ip.js";
 import { parseRequestHead, type RequestHead } from "../../gateway/primary/request-head.js";
-import { chooseSlot, sessionIdOf, slotForIp } from "../../gateway/primary/routing.js";
+import { chooseSlot, sessionIdOf, slotForIp } from "../../gateway/routing.js";
 import { createSessionId, slotOfSessionId } from "../../gateway/session-id.js";
 
 function head(text: string): RequestHead {
