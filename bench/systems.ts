@@ -97,7 +97,9 @@ export class RunningSystem {
 
   static start(spec: SystemSpec, port: number, redisUrl: string): Promise<RunningSystem> {
     const child = spawn(process.execPath, spec.command(port, redisUrl), {
-      env: { ...process.env, PORT: String(port), REDIS_URL: redisUrl, WORKERS: "2" },
+      // REDIS_URL only for the systems that use Redis: the gateway reads it like --redis, so setting it
+      // for "single machine" ran that system in Redis mode (bench/RESULTS.md before 2026-11-28).
+      env: { ...process.env, PORT: String(port), REDIS_URL: spec.redis ? redisUrl : undefined, WORKERS: "2" },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let output = "";
