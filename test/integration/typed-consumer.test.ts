@@ -5,13 +5,14 @@
  * fails on exactly the lines marked WRONG (so the types are real, not `any`). Needs `npm run build`.
  */
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { waitUntil } from "../helpers/wait.js";
 
 const REPO = fileURLToPath(new URL("../..", import.meta.url));
 const SAMPLES = fileURLToPath(new URL("../fixtures/typed-consumer/", import.meta.url));
@@ -45,7 +46,8 @@ describe("a typed consumer of the packed package", () => {
 
   before(async () => {
     assert.ok(existsSync(join(REPO, "dist/gateway/index.d.ts")), "run `npm run build` first: the package ships dist/");
-    project = await mkdtemp(join(tmpdir(), "sio-gateway-consumer-"));
+    // A space in the install path: module paths must be turned into file paths properly (fileURLToPath).
+    project = await mkdtemp(join(tmpdir(), "sio gateway consumer-"));
     const packed = await run("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", project], REPO, 120_000);
     assert.equal(packed.code, 0, packed.output);
     const [{ filename }] = JSON.parse(packed.output.slice(packed.output.indexOf("["))) as { filename: string }[];
@@ -63,6 +65,31 @@ describe("a typed consumer of the packed package", () => {
     const checked = await run(process.execPath, [TSC, "-p", tsconfig], project, 120_000);
     assert.equal(checked.output.trim(), "");
     assert.equal(checked.code, 0);
+  });
+
+  it("the installed package starts from a path with a space, serving its demo app", async () => {
+    const cli = join(project, "node_modules/sio-gateway/dist/cli/main.js");
+    const child = spawn(process.execPath, [cli, "start", "--port", "0", "--host", "127.0.0.1", "--workers", "1"], {
+      cwd: project,
+      env: { ...process.env, LOG_LEVEL: "warn" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    try {
+      await waitUntil(() => /^ready: /m.test(stdout) || child.exitCode !== null, "the installed gateway prints its ready line", 30_000);
+      const port = /^ready: http:\/\/[^:]+:(\d+) /m.exec(stdout)?.[1];
+      assert.ok(port, `not ready: ${stderr}`);
+      const page = await fetch(`http://127.0.0.1:${port}/`);
+      assert.equal(page.status, 200);
+      assert.match(await page.text(), /socket\.io\.js/);
+    } finally {
+      child.kill("SIGTERM");
+      await exited;
+    }
   });
 
   it("refuses the wrong uses, each on its line", async () => {
