@@ -7,8 +7,9 @@ import type { PrimaryChannel } from "./primary-channel.js";
  * loop stops giving them, and the primary notices (primary/heartbeat.ts, primary/handoffs.ts):
  * it answers that connection 503 itself and stops routing here.
  *
- * Registered after the worker's own message listener, so a connection is adopted before its
- * acknowledgement leaves.
+ * Registered after the worker's own message listener, so a connection is this worker's (its
+ * socket taken from the message, the HTTP server gets it two loop turns later: adopt-connection.ts)
+ * before its acknowledgement leaves.
  */
 export function answerPrimary(primary: PrimaryChannel): void {
   process.on("message", (raw: unknown) => {
