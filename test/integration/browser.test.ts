@@ -7,51 +7,31 @@ import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import type { Browser, Page } from "playwright-core";
-import { slotForIp } from "../../gateway/routing.js";
-import { launchChromium } from "../helpers/browser.js";
-import { GatewayProcess } from "../helpers/gateway-process.js";
-import { RedisServer } from "../helpers/redis-server.js";
+import type { Page } from "playwright-core";
+import { DemoPageRig, forwardedFor } from "../helpers/demo-page.js";
 
 const ARTIFACTS = fileURLToPath(new URL("../../test-artifacts/", import.meta.url));
 const XSS = "<img src=x onerror=alert(1)>";
-
-/** Documentation-range addresses (header values only) that hash to workers 0 and 1. */
-function forwardedFor(worker: number): string {
-  for (let n = 1; n < 255; n++) if (slotForIp(`203.0.113.${n}`, 2) === worker) return `203.0.113.${n}`;
-  throw new Error("no address for the worker");
-}
 
 async function waitText(page: Page, selector: string, text: string | RegExp): Promise<void> {
   await page.locator(selector).filter({ hasText: text }).first().waitFor({ timeout: 10_000 });
 }
 
 describe("demo chat page in Chromium", () => {
-  let redis: RedisServer;
-  let gateway: GatewayProcess;
-  let browser: Browser;
+  const rig = new DemoPageRig();
   const dialogs: string[] = [];
 
-  before(async () => {
-    redis = await RedisServer.start();
-    gateway = await GatewayProcess.start(["--workers", "2", "--redis", redis.url, "--trust-proxy", "127.0.0.1"]);
-    browser = await launchChromium();
-  });
-  after(async () => {
-    await browser?.close();
-    const result = await gateway.stop();
-    await redis.stop();
-    assert.equal(result.code, 0, result.stderr);
-  });
+  before(() => rig.start());
+  after(() => rig.stop());
 
   async function openPage(worker: number, query = ""): Promise<Page> {
-    const context = await browser.newContext({ extraHTTPHeaders: { "X-Forwarded-For": forwardedFor(worker) }, viewport: { width: 1100, height: 700 } });
+    const context = await rig.browser.newContext({ extraHTTPHeaders: { "X-Forwarded-For": forwardedFor(worker) }, viewport: { width: 1100, height: 700 } });
     const page = await context.newPage();
     page.on("dialog", (dialog) => {
       dialogs.push(dialog.message());
       void dialog.dismiss();
     });
-    await page.goto(`${gateway.url}/${query}`);
+    await page.goto(`${rig.gateway.url}/${query}`);
     await waitText(page, "#state", "connected");
     await waitText(page, "#worker", new RegExp(`^${worker} `));
     return page;

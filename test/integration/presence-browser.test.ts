@@ -9,45 +9,25 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Redis } from "ioredis";
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { presenceKeys } from "../../adapter/presence/presence-keys.js";
 import { PRESENCE_EXPIRY_BOUND } from "../../adapter/presence/timing.js";
-import { slotForIp } from "../../gateway/routing.js";
-import { launchChromium } from "../helpers/browser.js";
-import { GatewayProcess } from "../helpers/gateway-process.js";
-import { RedisServer } from "../helpers/redis-server.js";
+import { DemoPageRig, forwardedFor } from "../helpers/demo-page.js";
 import { waitUntil } from "../helpers/wait.js";
 
-/** Documentation-range addresses (header values only) on `worker` (of 2), from `offset` on. */
-function forwardedFor(worker: number, offset: number): string {
-  for (let n = offset; n < 255; n++) if (slotForIp(`203.0.113.${n}`, 2) === worker) return `203.0.113.${n}`;
-  throw new Error("no address for the worker");
-}
-
 describe("demo page: member counts agree across pages and a killed worker (Chromium, 2 workers, Redis)", () => {
-  let redis: RedisServer;
-  let gateway: GatewayProcess;
-  let browser: Browser;
+  const rig = new DemoPageRig();
   const consoleErrors: string[] = [];
 
-  before(async () => {
-    redis = await RedisServer.start();
-    gateway = await GatewayProcess.start(["--workers", "2", "--redis", redis.url, "--trust-proxy", "127.0.0.1"]);
-    browser = await launchChromium();
-  });
-  after(async () => {
-    await browser?.close();
-    const result = await gateway.stop();
-    await redis.stop();
-    assert.equal(result.code, 0, result.stderr);
-  });
+  before(() => rig.start());
+  after(() => rig.stop());
 
   async function openPage(worker: number, offset: number): Promise<Page> {
-    const context = await browser.newContext({ extraHTTPHeaders: { "X-Forwarded-For": forwardedFor(worker, offset) } });
+    const context = await rig.browser.newContext({ extraHTTPHeaders: { "X-Forwarded-For": forwardedFor(worker, offset) } });
     const page = await context.newPage();
     page.on("console", (message) => message.type() === "error" && consoleErrors.push(message.text()));
     page.on("pageerror", (error) => consoleErrors.push(error.message));
-    await page.goto(`${gateway.url}/`);
+    await page.goto(`${rig.gateway.url}/`);
     await page
       .locator("#worker")
       .filter({ hasText: new RegExp(`^${worker} `) })
@@ -84,7 +64,7 @@ describe("demo page: member counts agree across pages and a killed worker (Chrom
           .filter({ hasNotText: String(victim) })
           .waitFor({ timeout: 20_000 });
       const keys = presenceKeys();
-      const store = new Redis(redis.url);
+      const store = new Redis(rig.redis.url);
       try {
         await waitUntil(
           async () => (await store.zcard(keys.owners)) === 2 && (await store.hlen(keys.room("/", "together"))) === 3,
