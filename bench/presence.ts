@@ -9,7 +9,7 @@
  * app does): joins per second, ack latency, failed joins; then one client reads the count over
  * and over: its latency. Clients are bench/raw-socketio-client.ts (10,000 socket.io-clients would
  * weigh more than the gateway). Redis, the gateway and the clients share the machine's cores.
- * Writes bench/RESULTS.presence.md and bench/results.presence.json (`.quick` for a quick run).
+ * Writes bench/RESULTS.presence.md (kept in git) and bench/results.presence.json (raw, ignored; `.quick` for a quick run).
  */
 import { cpus, loadavg, totalmem } from "node:os";
 import { writeFileSync } from "node:fs";
