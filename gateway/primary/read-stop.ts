@@ -29,7 +29,7 @@ function handleOf(socket: Socket): StreamHandle | null {
   return typeof candidate.readStop === "function" && typeof candidate.reading === "boolean" ? (candidate as StreamHandle) : null;
 }
 
-/** True when this Node's sockets expose the handle this module needs (checked once at start-up). */
+/** True when this Node's sockets expose the handle this module needs (test/unit/read-stop.test.ts asserts it on every Node CI runs). */
 export function canStopHandle(socket: Socket): boolean {
   return handleOf(socket) !== null;
 }

@@ -144,11 +144,6 @@ export class RecoveryRelay {
     send(worker, { source: LOG_IPC_SOURCE, type: "reply", id, ok: false, error });
   }
 
-  /** Entries kept and sessions held, for the metrics. */
-  size(): { entries: number; sessions: number } {
-    return { entries: this.entries.length, sessions: this.sessions.size };
-  }
-
   close(): void {
     clearInterval(this.sweepTimer);
   }
