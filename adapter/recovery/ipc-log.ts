@@ -104,10 +104,17 @@ export class IpcOrderedLog implements OrderedLog {
         reject(new Error(`recovery log: no answer from the primary within ${REQUEST_TIMEOUT} ms (${payload.type})`));
       }, REQUEST_TIMEOUT);
       this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject, timer });
-      if (!this.send({ source: LOG_IPC_SOURCE, id, ...payload })) {
+      const fail = (error: Error): void => {
         clearTimeout(timer);
         this.pending.delete(id);
-        reject(new Error("recovery log: the primary is gone"));
+        reject(error);
+      };
+      // `process.send` throws at once for what the channel cannot carry (a function in socket.data):
+      // the request fails now instead of waiting out its timeout.
+      try {
+        if (!this.send({ source: LOG_IPC_SOURCE, id, ...payload })) fail(new Error("recovery log: the primary is gone"));
+      } catch (error) {
+        fail(error as Error);
       }
     });
   }
