@@ -16,6 +16,12 @@ export interface WorkerMetrics {
   eventsReceivedTotal: Counter;
 }
 
+/** What the metrics read of an Engine.IO connection. */
+interface EngineConnection {
+  transport: { name: string };
+  on(event: "upgrade" | "close", listener: (...args: never[]) => void): void;
+}
+
 export function createWorkerMetrics(io: Server, adapter: GatewayAdapter, slot: number): WorkerMetrics {
   const worker = String(slot);
   // prom-client answers the primary's metrics requests only once an AggregatorRegistry exists in the worker.
@@ -57,11 +63,17 @@ export function createWorkerMetrics(io: Server, adapter: GatewayAdapter, slot: n
   const connections = new Counter({ name: "sio_gateway_connections_total", help: "Engine.IO connections opened" });
   const disconnections = new Counter({ name: "sio_gateway_disconnections_total", help: "Engine.IO connections closed, by reason", labelNames: ["reason"] });
   const upgrades = new Counter({ name: "sio_gateway_upgrades_total", help: "Connections upgraded from long-polling to WebSocket" });
-  io.engine.on("connection", (conn: { transport: { name: string }; once(event: string, listener: (...args: never[]) => void): void }) => {
+  // Shared listeners, not a closure (and a `once` wrapper) per connection: an idle socket costs less
+  // (bench/memory.ts). Engine.IO emits "close" and "upgrade" at most once per connection.
+  const countUpgrade = (): void => upgrades.inc();
+  const countClose = (reason: string): void => disconnections.inc({ reason });
+  io.engine.on("connection", (conn: EngineConnection) => {
+    const transport = conn.transport.name;
     connections.inc();
-    handshakes.inc({ transport: conn.transport.name });
-    conn.once("upgrade", () => upgrades.inc());
-    conn.once("close", (reason: string) => disconnections.inc({ reason }));
+    handshakes.inc({ transport });
+    // Only a transport with upgrades (polling) can upgrade: a WebSocket-first connection needs no listener.
+    if (io.engine.upgrades(transport as Parameters<Server["engine"]["upgrades"]>[0]).length > 0) conn.on("upgrade", countUpgrade);
+    conn.on("close", countClose);
   });
 
   const broadcasts = new Counter({ name: "sio_gateway_broadcasts_total", help: "Broadcasts (room or namespace emits) started on this cluster's workers" });

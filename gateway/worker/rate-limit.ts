@@ -1,15 +1,20 @@
 import type { Socket } from "socket.io";
 
+/** The default clock: one function for every bucket (a default arrow would be a closure per socket). */
+const monotonicNow = (): number => performance.now();
+
 /**
  * A token bucket per socket: `rate` events per second with a burst of the same size.
  */
 export class TokenBucket {
   private tokens: number;
   private last: number;
+  /** When the socket was last told about a refused event (see guardEvents). */
+  lastNotice = -Infinity;
 
   constructor(
     private readonly rate: number,
-    private readonly now: () => number = () => performance.now(),
+    private readonly now: () => number = monotonicNow,
   ) {
     this.tokens = rate;
     this.last = now();
@@ -55,18 +60,42 @@ export interface EventCounters {
  * A refused event's acknowledgement is never called: the ack belongs to the app, and an answer
  * of the gateway's shape would reach code typed for the app's answers. A client that emits
  * with `.timeout()` gets its timeout, as when any event is lost.
+ *
+ * Memory (bench/memory.ts): most sockets sit idle, so an idle one costs as little as possible:
+ * with `rate` 0 every socket shares one counting function; with a limit, one small closure per
+ * socket and its bucket only from its first event.
  */
-export function guardEvents(socket: Socket, rate: number, counters: EventCounters, now: () => number = () => performance.now()): void {
-  const bucket = rate > 0 ? new TokenBucket(rate, now) : undefined;
-  let lastNotice = -Infinity;
+export function guardEvents(socket: Socket, rate: number, counters: EventCounters, now: () => number = monotonicNow): void {
+  if (rate <= 0) {
+    socket.use(countingMiddleware(counters));
+    return;
+  }
+  let bucket: TokenBucket | undefined;
   socket.use((packet, next) => {
     counters.received();
-    if (!bucket || bucket.take()) return next();
+    bucket ??= new TokenBucket(rate, now);
+    if (bucket.take()) return next();
     counters.refused();
     const at = now();
-    if (at - lastNotice < RATE_LIMITED_NOTICE_INTERVAL) return;
-    lastNotice = at;
+    if (at - bucket.lastNotice < RATE_LIMITED_NOTICE_INTERVAL) return;
+    bucket.lastNotice = at;
     const notice: RateLimitedNotice = { event: String(packet[0]), limit: rate };
     socket.emit(RATE_LIMITED_EVENT, notice);
   });
+}
+
+type Middleware = Parameters<Socket["use"]>[0];
+const counting = new WeakMap<EventCounters, Middleware>();
+
+/** One middleware per set of counters, shared by every socket (it needs no socket). */
+function countingMiddleware(counters: EventCounters): Middleware {
+  let middleware = counting.get(counters);
+  if (!middleware) {
+    middleware = (_packet, next) => {
+      counters.received();
+      next();
+    };
+    counting.set(counters, middleware);
+  }
+  return middleware;
 }

@@ -26,17 +26,27 @@ export class SessionCounter {
 
   /**
    * Counts every new Engine.IO session by its `remoteAddress` (the client IP: ClientAddresses
-   * sets it in an earlier listener) until it closes.
+   * sets it in an earlier listener) until it closes. One shared "close" listener reads the
+   * address back from the connection (`this`), so an idle connection carries no closure of ours.
    */
   attach(io: Server): void {
-    io.engine.on("connection", (connection: { remoteAddress: string; once(event: "close", listener: () => void): unknown }) => {
+    const open = this.open;
+    function release(this: EngineConnection): void {
+      const ip = this.remoteAddress;
+      const left = (open.get(ip) ?? 1) - 1;
+      if (left <= 0) open.delete(ip);
+      else open.set(ip, left);
+    }
+    io.engine.on("connection", (connection: EngineConnection) => {
       const ip = connection.remoteAddress;
-      this.open.set(ip, (this.open.get(ip) ?? 0) + 1);
-      connection.once("close", () => {
-        const left = (this.open.get(ip) ?? 1) - 1;
-        if (left <= 0) this.open.delete(ip);
-        else this.open.set(ip, left);
-      });
+      open.set(ip, (open.get(ip) ?? 0) + 1);
+      connection.on("close", release);
     });
   }
+}
+
+/** What the counter reads of an Engine.IO connection. */
+interface EngineConnection {
+  remoteAddress: string;
+  on(event: "close", listener: (this: EngineConnection) => void): unknown;
 }

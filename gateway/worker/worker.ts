@@ -150,7 +150,8 @@ function listenToPrimary(parts: WorkerParts): void {
     if (message.type === "connection") {
       const socket = adoptConnection(httpServer, message, handle, addresses, logger);
       const ip = message.ip;
-      if (socket && message.reportClose) socket.once("close", () => primary.send(ipcMessage<WorkerToPrimary>({ type: "connection-closed", ip })));
+      // `on`, not `once` (a socket closes once): no wrapper object per connection (bench/memory.ts).
+      if (socket && message.reportClose) socket.on("close", () => primary.send(ipcMessage<WorkerToPrimary>({ type: "connection-closed", ip })));
     } else if (message.type === "metrics-response") primary.resolveMetrics(message);
     else if (message.type === "drain") drain();
   });
