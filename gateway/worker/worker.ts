@@ -10,6 +10,7 @@ import { createLogger, type Logger } from "../logger.js";
 import type { ResolvedOptions } from "../options.js";
 import { createSessionId } from "../session-id.js";
 import { mountAdminUi } from "./admin-ui.js";
+import { compactConnection } from "./compact-listeners.js";
 import { adoptConnection } from "./adopt-connection.js";
 import { loadAppModule, type LoadedApp } from "./app-module.js";
 import { ClientAddresses } from "./client-address.js";
@@ -124,7 +125,11 @@ async function startStep<T>(primary: PrimaryChannel, logger: Logger, step: () =>
 function guardAndCount(io: Server, adapter: GatewayAdapter, slot: number, rateLimit: number): void {
   const metrics = createWorkerMetrics(io, adapter, slot);
   const counters = { received: () => metrics.eventsReceivedTotal.inc(), refused: () => metrics.rateLimitedTotal.inc() };
-  const installGuard = (socket: Parameters<typeof guardEvents>[0]): void => guardEvents(socket, rateLimit, counters);
+  const installGuard = (socket: Parameters<typeof guardEvents>[0]): void => {
+    guardEvents(socket, rateLimit, counters);
+    // After this turn: the app's own connection handlers (which run after ours) have added their listeners.
+    queueMicrotask(() => compactConnection(socket));
+  };
   io.on("connection", installGuard);
   io.on("new_namespace", (namespace) => namespace.on("connection", installGuard));
 }
