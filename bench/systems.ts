@@ -71,18 +71,27 @@ export const SYSTEMS: readonly SystemSpec[] = [
 ];
 
 /**
- * `BENCH_BASELINE_ROOT=<dir>`: also run an older build of the gateway (single machine), e.g.
- * `git archive <commit> | tar -x -C <dir>` built there, to measure a change A B A B against it
- * (`--systems=single` picks both). Same app, same flags.
+ * `BENCH_BASELINE_ROOT=<dir>`: also run an older build of the gateway (single machine and Redis
+ * mode), e.g. `git archive <commit> | tar -x -C <dir>` built there, to measure a change A B A B
+ * against it (`--systems=single` picks both single-machine systems, `--systems=redis` the Redis
+ * ones). Same app, same flags. `BENCH_VARIANTS=<name>=<dir>,...` adds more builds the same way,
+ * named "sio-gateway <name> (single machine)" and "sio-gateway <name> (redis)".
  */
+function addBuild(label: string, buildRoot: string): void {
+  for (const mode of ["single machine", "redis"]) {
+    const current = SYSTEMS.find((system) => system.name === `sio-gateway (${mode})`)!;
+    (SYSTEMS as SystemSpec[]).push({
+      ...current,
+      name: `sio-gateway ${label} (${mode})`,
+      command: (port, redisUrl) => current.command(port, redisUrl).map((arg) => (arg === `${root}dist/cli/main.js` ? `${buildRoot}/dist/cli/main.js` : arg)),
+    });
+  }
+}
 const baselineRoot = process.env.BENCH_BASELINE_ROOT;
-if (baselineRoot) {
-  const current = SYSTEMS.find((system) => system.name === "sio-gateway (single machine)")!;
-  (SYSTEMS as SystemSpec[]).push({
-    ...current,
-    name: "sio-gateway baseline (single machine)",
-    command: (port, redisUrl) => current.command(port, redisUrl).map((arg) => (arg === `${root}dist/cli/main.js` ? `${baselineRoot}/dist/cli/main.js` : arg)),
-  });
+if (baselineRoot) addBuild("baseline", baselineRoot);
+for (const entry of (process.env.BENCH_VARIANTS ?? "").split(",").filter(Boolean)) {
+  const [label, dir] = entry.split("=");
+  if (label && dir) addBuild(label, dir);
 }
 
 export const REFERENCE = "standard recipe (sticky + redis)";

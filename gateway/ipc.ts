@@ -9,8 +9,13 @@ export const IPC_SOURCE = "sio-gateway";
 export interface ConnectionMessage {
   source: typeof IPC_SOURCE;
   type: "connection";
-  /** Every byte the primary read from the socket, unchanged. */
-  bytes: Uint8Array;
+  /**
+   * Every byte the primary read from the socket, unchanged; absent when it handed the socket
+   * over on accept, before reading anything (a direct client: the worker's front door reads the
+   * head, worker/front-door.ts). Absent rather than empty: a Uint8Array costs a host-object
+   * round trip through the "advanced" serializer on every connection.
+   */
+  bytes?: Uint8Array;
   /** The client IP the primary routed by (becomes `socket.handshake.address`). */
   ip: string;
   /** True when the primary counts connections per IP (--max-conns-per-ip): the worker reports the close. */
@@ -99,6 +104,8 @@ export interface PeersMessage {
   source: typeof IPC_SOURCE;
   type: "peers";
   paths: (string | null)[];
+  /** Slots whose worker is up but not answering (hung, SIGSTOP): their sessions live nowhere else, so requests for them get 503. */
+  hung: number[];
 }
 
 /** Primary → worker: are you there? (hung-worker detection; the worker answers `pong` with the same id). */
@@ -122,6 +129,19 @@ export interface ConnectionAckMessage {
   id: number;
 }
 
+/**
+ * Worker → primary: what its front door did with connections handed over on accept (their head
+ * is read in the worker): refusals by reason (as the primary counts its own) and requests with
+ * forwarding headers from an address not in --trust-proxy. Sent only when something happened,
+ * batched per event-loop turn.
+ */
+export interface FrontDoorMessage {
+  source: typeof IPC_SOURCE;
+  type: "front-door";
+  rejected: Record<string, number>;
+  untrustedForwarded: number;
+}
+
 /** Worker → primary: the answer to a ping (its event loop runs). */
 export interface PongMessage {
   source: typeof IPC_SOURCE;
@@ -139,6 +159,7 @@ export type WorkerToPrimary =
   | MetricsRequestMessage
   | InternalAddressMessage
   | ConnectionAckMessage
+  | FrontDoorMessage
   | PongMessage;
 
 type Payload<M> = M extends unknown ? Omit<M, "source"> : never;
@@ -185,6 +206,17 @@ export function asWorkerMessage(message: unknown): WorkerToPrimary | undefined {
       return isId(message.id) ? { source: IPC_SOURCE, type: "pong", id: message.id } : undefined;
     case "connection-ack":
       return isId(message.id) ? { source: IPC_SOURCE, type: "connection-ack", id: message.id } : undefined;
+    case "front-door": {
+      const { rejected, untrustedForwarded } = message;
+      if (typeof rejected !== "object" || rejected === null || Array.isArray(rejected) || !isId(untrustedForwarded) || untrustedForwarded < 0) return undefined;
+      const counts: Record<string, number> = {};
+      for (const [reason, count] of Object.entries(rejected)) {
+        // Reasons become a metric label: only the front door's own, short, names pass.
+        if (!/^[a-z-]{1,32}$/.test(reason) || !isId(count) || count < 0) return undefined;
+        counts[reason] = count;
+      }
+      return { source: IPC_SOURCE, type: "front-door", rejected: counts, untrustedForwarded };
+    }
     default:
       return undefined;
   }
@@ -201,10 +233,11 @@ export function asPrimaryMessage(message: unknown): PrimaryToWorker | undefined 
     }
     case "connection": {
       const { bytes, ip, reportClose, id, admin } = message;
-      if (!(bytes instanceof Uint8Array) || typeof ip !== "string" || typeof reportClose !== "boolean" || !isId(id) || typeof admin !== "boolean") {
+      const bytesValid = bytes === undefined || bytes instanceof Uint8Array;
+      if (!bytesValid || typeof ip !== "string" || typeof reportClose !== "boolean" || !isId(id) || typeof admin !== "boolean") {
         return undefined;
       }
-      return { source: IPC_SOURCE, type: "connection", bytes, ip, reportClose, id, admin };
+      return { source: IPC_SOURCE, type: "connection", ...(bytes === undefined ? {} : { bytes }), ip, reportClose, id, admin };
     }
     case "drain":
       return { source: IPC_SOURCE, type: "drain" };
@@ -214,9 +247,10 @@ export function asPrimaryMessage(message: unknown): PrimaryToWorker | undefined 
       return { source: IPC_SOURCE, type: "metrics-response", id, ...(text === undefined ? {} : { text }), ...(error === undefined ? {} : { error }) };
     }
     case "peers": {
-      const { paths } = message;
+      const { paths, hung } = message;
       if (!Array.isArray(paths) || !paths.every((path) => path === null || typeof path === "string")) return undefined;
-      return { source: IPC_SOURCE, type: "peers", paths: [...(paths as (string | null)[])] };
+      if (!Array.isArray(hung) || !hung.every((slot) => isId(slot) && slot >= 0)) return undefined;
+      return { source: IPC_SOURCE, type: "peers", paths: [...(paths as (string | null)[])], hung: [...(hung as number[])] };
     }
     case "ping":
       return isId(message.id) ? { source: IPC_SOURCE, type: "ping", id: message.id } : undefined;

@@ -17,7 +17,7 @@ import type { ResolvedOptions } from "../options.js";
 import { refuseConnection } from "./responses.js";
 import { startPresenceRelay } from "./presence-relay.js";
 import { clientIp, isTrustedProxy, normalizeIp, trustedProxies } from "../client-ip.js";
-import { chooseSlot, type RouteReason } from "../routing.js";
+import { chooseSlot, slotForIp, type RouteReason } from "../routing.js";
 import { RecoveryRelay } from "./recovery-relay.js";
 import { WorkerPool } from "./worker-pool.js";
 
@@ -25,9 +25,16 @@ import { WorkerPool } from "./worker-pool.js";
 const HANDOFF_WAIT = 5000;
 
 /**
- * The primary: owns the public port, reads the head of each connection's first request,
- * picks a worker slot (the session's slot, else the client IP's hash) and hands the socket
- * itself to that worker. After the hand-off no byte of that connection passes the primary.
+ * The primary: owns the public port, picks a worker slot for each connection and hands the
+ * socket itself to that worker. After the hand-off no byte of that connection passes the primary.
+ *
+ * A direct client (its address is not `--trust-proxy`) is handed over on accept, before any
+ * byte is read: its slot is its IP's hash, and what the head would add is done by the worker
+ * on every request anyway (worker/request-router.ts forwards a request naming another slot's
+ * session there; worker/front-door.ts applies the head limits). Reading the head in the primary
+ * is kept where the head decides the route: a trusted proxy's connection (the client IP is in
+ * its headers) and the session cookie (`--cookie`). Then it reads the first request's head and
+ * picks the session's slot, else the client IP's hash.
  *
  * Written here rather than taken from @socket.io/sticky, which has no IP hashing, proxies
  * every long-polling POST through the primary and turns the bytes it read into strings.
@@ -40,6 +47,8 @@ export class Primary {
   private readonly connections: ConnectionCounter;
   private readonly handoffs: PendingHandoffs;
   private readonly heartbeat: Heartbeat;
+  /** Direct clients are handed over on accept (no head read); false with a session cookie, which routes by a header. */
+  private readonly handOverOnAccept: boolean;
   /** Connections still reading their request head (capped by --max-pending-heads). */
   private pendingHeads = 0;
   /** Whether the untrusted forwarding-header warning was logged (once; then only counted). */
@@ -61,6 +70,7 @@ export class Primary {
     this.connections = new ConnectionCounter(options.maxConnsPerIp);
     this.heartbeat = new Heartbeat(this.pool, logger);
     this.handoffs = new PendingHandoffs((workerId) => this.heartbeat.isSilent(workerId));
+    this.handOverOnAccept = options.cookie === undefined;
   }
 
   /** Listens, starts the workers and resolves with the public port once every worker is ready. */
@@ -145,6 +155,9 @@ export class Primary {
       case "connection-ack":
         this.handoffs.acknowledge(message.id, worker.id);
         break;
+      case "front-door":
+        this.onFrontDoorReport(message.rejected, message.untrustedForwarded);
+        break;
       case "pong":
         break;
       case "configure-request":
@@ -185,6 +198,10 @@ export class Primary {
       hold.count(peer);
       if (full) return this.refuse(socket, 429, "too many connections from this address", "ip-limit");
     }
+    if (!peerIsProxy && this.handOverOnAccept) {
+      // Nothing read: the worker gets the connection as the client opened it (its front door reads the head).
+      return this.handOff(socket, undefined, peer, slotForIp(peer, this.options.workers), "ip", hold, admin);
+    }
     if (this.pendingHeads >= this.options.maxPendingHeads) {
       return this.refuse(socket, 503, "too many connections waiting to send their request", "pending-heads");
     }
@@ -224,16 +241,35 @@ export class Primary {
    */
   private noticeUntrustedForwarding(peer: string, headers: ReadonlyMap<string, string>): void {
     if (!headers.has("x-forwarded-for") && !headers.has("x-real-ip") && !headers.has("forwarded")) return;
-    this.metrics.untrustedForwarded.inc();
+    this.countUntrustedForwarding(1, peer);
+  }
+
+  /** A worker's front door (worker/front-door.ts) refused connections or saw forwarding headers from untrusted peers: counted as the primary's own. */
+  private onFrontDoorReport(rejected: Record<string, number>, untrustedForwarded: number): void {
+    for (const [reason, count] of Object.entries(rejected)) this.metrics.rejected.inc({ reason }, count);
+    if (untrustedForwarded > 0) this.countUntrustedForwarding(untrustedForwarded, undefined);
+  }
+
+  private countUntrustedForwarding(count: number, peer: string | undefined): void {
+    this.metrics.untrustedForwarded.inc(count);
     if (this.warnedUntrustedForward) return;
     this.warnedUntrustedForward = true;
     this.logger.warn(
-      { peer },
+      peer === undefined ? {} : { peer },
       "forwarding headers (X-Forwarded-For, X-Real-IP, Forwarded) from an address not in --trust-proxy are ignored: if it is your proxy, add it to --trust-proxy (further ones are counted in sio_gateway_primary_untrusted_forwarded_total)",
     );
   }
 
-  private async handOff(socket: Socket, bytes: Buffer, ip: string, slot: number, reason: RouteReason, hold: ConnectionHold, admin: boolean): Promise<void> {
+  /** `bytes` undefined: handed over on accept, nothing read. */
+  private async handOff(
+    socket: Socket,
+    bytes: Buffer | undefined,
+    ip: string,
+    slot: number,
+    reason: RouteReason,
+    hold: ConnectionHold,
+    admin: boolean,
+  ): Promise<void> {
     let target: { slot: number; worker: Worker | undefined };
     if (this.pool.isUnresponsive(slot)) {
       // Its sessions live nowhere else: say so at once. New sessions go to another worker.
@@ -258,7 +294,7 @@ export class Primary {
       if (record) this.pool.setResponsive(record, false);
       this.refuse(socket, 503, `worker ${target.slot} did not take the connection (not answering)`, "worker-unresponsive");
     });
-    const message = ipcMessage<PrimaryToWorker>({ type: "connection", bytes, ip, reportClose: hold.counted, id, admin });
+    const message = ipcMessage<PrimaryToWorker>({ type: "connection", ...(bytes === undefined ? {} : { bytes }), ip, reportClose: hold.counted, id, admin });
     this.logger.trace({ slot: target.slot, route: reason, ip }, "hand-off");
     worker.send(message, socket, { keepOpen: true }, (error: Error | null) => {
       if (!error) return;
@@ -271,7 +307,7 @@ export class Primary {
 
   /** Tells every live worker who serves each slot now (the peers they forward misrouted requests to). */
   private sendPeers(): void {
-    const message = ipcMessage<PrimaryToWorker>({ type: "peers", paths: this.pool.peerPaths() });
+    const message = ipcMessage<PrimaryToWorker>({ type: "peers", paths: this.pool.peerPaths(), hung: this.pool.hungSlots() });
     for (const record of this.pool.liveRecords()) sendTo(record.worker, message);
   }
 

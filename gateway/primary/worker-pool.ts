@@ -209,6 +209,13 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     });
   }
 
+  /** Slots whose worker is ready but not answering (hung, SIGSTOP): workers answer 503 for their sessions. */
+  hungSlots(): number[] {
+    const hung: number[] = [];
+    for (const [slot, record] of this.records) if (record.state === "ready" && !record.responsive) hung.push(slot);
+    return hung;
+  }
+
   private onExit(record: WorkerRecord, code: number | null, signal: string | null): void {
     this.byWorkerId.delete(record.worker.id);
     // A worker removes its socket directory on exit; after SIGKILL nobody else would.

@@ -3,6 +3,7 @@ import { Socket as NetSocket } from "node:net";
 import type { ConnectionMessage } from "../ipc.js";
 import type { Logger } from "../logger.js";
 import type { ClientAddresses } from "./client-address.js";
+import { FrontDoor } from "./front-door.js";
 
 /**
  * Takes over a connection from the primary: the HTTP server gets the socket, with the bytes the
@@ -18,6 +19,10 @@ import type { ClientAddresses } from "./client-address.js";
  * upgrade" failed one run in two that way, against never on a plain server, which watches a
  * socket from accept(). Meanwhile the paused socket only buffers what it reads, and `unshift`
  * puts the primary's bytes in front of it: the order of the bytes is kept.
+ *
+ * A connection handed over on accept (no bytes: the primary read nothing) has none of that
+ * problem: it goes to the HTTP server at once, through the worker's front door (front-door.ts),
+ * which applies the head limits the primary would have applied.
  */
 export function adoptConnection(
   server: HttpServer,
@@ -31,6 +36,12 @@ export function adoptConnection(
     return undefined;
   }
   addresses.remember(handle, message.ip);
+  if (message.bytes === undefined) {
+    const door = FrontDoor.of(server);
+    if (door && !door.admit(handle)) return handle;
+    server.emit("connection", handle);
+    return handle;
+  }
   const bytes = Buffer.from(message.bytes.buffer, message.bytes.byteOffset, message.bytes.byteLength);
   // Until the HTTP server has it (with its own error listener), a reset must not be an uncaught 'error'.
   const beforeAdoption = (error: Error): void => logger.debug({ err: error.message }, "connection failed before adoption");

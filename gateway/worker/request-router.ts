@@ -12,7 +12,9 @@ import { clientIp, isTrustedProxy, normalizeIp, trustedProxies } from "../client
 import { chooseSlot, sessionIdOf } from "../routing.js";
 import { slotOfSessionId } from "../session-id.js";
 import type { ClientAddresses } from "./client-address.js";
+import { FrontDoor } from "./front-door.js";
 import { CLIENT_IP_HEADER, PeerProxy, type Forwarded } from "./peer-proxy.js";
+import { PrimaryChannel } from "./primary-channel.js";
 import type { PrivateEndpoints } from "./private-endpoints.js";
 import { SessionCounter } from "./session-limit.js";
 
@@ -36,6 +38,10 @@ export class RequestRouter {
   private peers: readonly (string | null)[] = [];
   /** Sockets accepted on our private Unix socket: requests forwarded by peers. */
   private readonly fromPeers = new WeakSet<Socket>();
+  /** Slots whose worker is up but not answering, from the primary: their sessions get 503 here. */
+  private hung: ReadonlySet<number> = new Set();
+  /** The limits on first requests of connections handed over on accept (front-door.ts). */
+  private readonly frontDoor: FrontDoor;
   /** Forwarded requests in flight, per target slot: aborted with a 503 when that peer stops answering. */
   private readonly inFlight = new Map<number, Set<Forwarded>>();
   private readonly proxy = new PeerProxy();
@@ -60,6 +66,8 @@ export class RequestRouter {
     this.enginePath = io.path();
     this.directPort = options.workerPortBase === undefined ? undefined : options.workerPortBase + slot;
     this.trusted = trustedProxies(options.trustProxy);
+    const primary = new PrimaryChannel();
+    this.frontDoor = FrontDoor.install(httpServer, options, (message) => primary.send(message));
   }
 
   /**
@@ -72,7 +80,7 @@ export class RequestRouter {
     this.wrap("upgrade", (req, socket, head) => this.onUpgrade(req, socket as Duplex, head as Buffer));
     process.on("message", (raw: unknown) => {
       const message = asPrimaryMessage(raw);
-      if (message?.type === "peers") this.setPeers(message.paths);
+      if (message?.type === "peers") this.setPeers(message.paths, message.hung);
     });
     // A private directory (mode 0700): only this user may connect and so set the client-IP header.
     this.dir = mkdtempSync(join(tmpdir(), "sio-gateway-"));
@@ -99,8 +107,9 @@ export class RequestRouter {
   }
 
   /** New peer list: requests in flight to a peer that left it are answered 503 now instead of hanging. */
-  setPeers(paths: readonly (string | null)[]): void {
+  setPeers(paths: readonly (string | null)[], hung: readonly number[] = []): void {
     this.peers = paths;
+    this.hung = new Set(hung);
     for (const [slot, forwarded] of this.inFlight) {
       if (paths[slot]) continue;
       for (const request of forwarded) request.abort(`worker ${slot}, which owns this request, is not answering`);
@@ -108,21 +117,33 @@ export class RequestRouter {
     }
   }
 
-  /** The slot that should serve this request, when it is another live worker's; undefined: serve it here. */
+  /**
+   * The slot that should serve this request, when it is another worker's: one that answers (its
+   * peer path is known), or a hung one that owns the request's session (answered 503 here: the
+   * session lives nowhere else). Undefined: serve it here.
+   */
   private ownerElsewhere(req: IncomingMessage, ip: string): number | undefined {
     const target = req.url ?? "/";
     const socket = req.socket;
     let slot: number | undefined;
+    let bySession = true;
     // Worker-port and admin-listener connections: the proxy or the operator chose this worker; only sessions move.
     if ((socket.localPort !== undefined && socket.localPort === this.directPort) || this.privateEndpoints.isAdmin(req)) {
       slot = slotOfSessionId(sessionIdOf(target) ?? "");
     } else {
       const cookie = this.options.cookie === undefined ? undefined : req.headers.cookie;
       const headers = new Map<string, string>(cookie === undefined ? [] : [["cookie", cookie]]);
-      slot = chooseSlot({ target, headers }, ip, this.options.workers, this.options.cookie).slot;
+      const chosen = chooseSlot({ target, headers }, ip, this.options.workers, this.options.cookie);
+      slot = chosen.slot;
+      bySession = chosen.reason !== "ip";
     }
     if (slot === undefined || slot === this.slot || slot >= this.options.workers) return undefined;
-    return this.peers[slot] ? slot : undefined;
+    if (this.peers[slot]) return slot;
+    return bySession && this.hung.has(slot) ? slot : undefined;
+  }
+
+  private hungText(slot: number): string {
+    return `worker ${slot}, which owns this session, is not answering\n`;
   }
 
   /** Returns true when the request was taken care of here (forwarded or refused). */
@@ -131,10 +152,16 @@ export class RequestRouter {
       this.adoptForwardedIp(req);
       return this.refusedOverLimit(req, res);
     }
+    this.frontDoor.served(req);
     const ip = this.clientIpOf(req);
     const owner = this.ownerElsewhere(req, ip);
     if (owner === undefined) return this.refusedOverLimit(req, res);
-    const path = this.peers[owner]!;
+    const path = this.peers[owner];
+    if (!path) {
+      const body = this.hungText(owner);
+      res.writeHead(503, { "Content-Type": "text/plain; charset=utf-8", "Content-Length": Buffer.byteLength(body) }).end(body);
+      return true;
+    }
     const admin = this.privateEndpoints.isAdmin(req);
     this.track(owner, (done) => this.proxy.forward(req, res, path, ip, admin, done));
     return true;
@@ -145,10 +172,18 @@ export class RequestRouter {
       this.adoptForwardedIp(req);
       return this.refusedUpgradeOverLimit(req, socket);
     }
+    this.frontDoor.served(req);
     const ip = this.clientIpOf(req);
     const owner = this.ownerElsewhere(req, ip);
     if (owner === undefined) return this.refusedUpgradeOverLimit(req, socket);
-    const path = this.peers[owner]!;
+    const path = this.peers[owner];
+    if (!path) {
+      const body = this.hungText(owner);
+      socket.end(
+        `HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
+      return true;
+    }
     const admin = this.privateEndpoints.isAdmin(req);
     this.track(owner, (done) => this.proxy.forwardUpgrade(req, socket, head, path, ip, admin, done));
     return true;

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { connect, type Socket } from "node:net";
 import { describe, it } from "node:test";
 import { loopbackAddress } from "../helpers/clients.js";
-import { httpRequest } from "../helpers/engine-raw.js";
+import { httpRequest, sendInPieces } from "../helpers/engine-raw.js";
 import { ECHO_APP } from "../helpers/fixtures.js";
 import { GatewayProcess } from "../helpers/gateway-process.js";
 import { KeepAliveConnection } from "../helpers/keep-alive.js";
@@ -95,6 +95,31 @@ describe("the front door holds", () => {
       assert.equal(valueOf(samples, "sio_gateway_primary_pending_heads"), 0);
     } finally {
       for (const socket of idle) socket.destroy();
+      assert.equal((await gateway.stop()).code, 0);
+    }
+  });
+
+  it("5. a direct client's connection is handed over on accept: its worker enforces the head limits (408, 431, 400), counted by reason", async () => {
+    const gateway = await GatewayProcess.start(["--workers", "2", "--header-timeout", "500"]);
+    try {
+      const silent = await sendInPieces(gateway.port, [], { localAddress: loopbackAddress(80) });
+      assert.match(silent.toString("latin1"), /^HTTP\/1\.1 408 /);
+      const trickled = await sendInPieces(gateway.port, [Buffer.from("GET /hea")], { localAddress: loopbackAddress(81) });
+      assert.match(trickled.toString("latin1"), /^HTTP\/1\.1 408 /);
+      const huge = Buffer.from(`GET / HTTP/1.1\r\nX-Filler: ${"a".repeat(20_000)}\r\n\r\n`);
+      assert.match((await sendInPieces(gateway.port, [huge], { localAddress: loopbackAddress(82) })).toString("latin1"), /^HTTP\/1\.1 431 /);
+      const garbage = Buffer.from([0x16, 0x03, 0x01, 0xff, 0x00, 0x13, 0x37]);
+      assert.match((await sendInPieces(gateway.port, [garbage], { localAddress: loopbackAddress(83) })).toString("latin1"), /^HTTP\/1\.1 400 /);
+      // The workers report their refusals to the primary once per loop turn: poll until all four are counted.
+      let samples = parsePrometheus("");
+      await waitUntil(async () => {
+        samples = parsePrometheus((await httpRequest(gateway.port, "GET", "/metrics", { localAddress: loopbackAddress(84) })).body.toString());
+        return valueOf(samples, "sio_gateway_primary_rejected_total", { reason: "bad-request" }) === 1;
+      }, "the refusals are counted");
+      assert.equal(valueOf(samples, "sio_gateway_primary_rejected_total", { reason: "header-timeout" }), 2);
+      assert.equal(valueOf(samples, "sio_gateway_primary_rejected_total", { reason: "header-size" }), 1);
+      assert.equal((await httpRequest(gateway.port, "GET", "/healthz", { localAddress: loopbackAddress(80) })).status, 200);
+    } finally {
       assert.equal((await gateway.stop()).code, 0);
     }
   });

@@ -29,6 +29,7 @@ describe("asWorkerMessage", () => {
     assertPasses(asWorkerMessage, { source, type: "internal-address", path: "/tmp/sio-gateway-x/worker-0.sock" });
     assertPasses(asWorkerMessage, { source, type: "connection-ack", id: 4 });
     assertPasses(asWorkerMessage, { source, type: "pong", id: 5 });
+    assertPasses(asWorkerMessage, { source, type: "front-door", rejected: { "header-timeout": 2, "pending-heads": 1 }, untrustedForwarded: 0 });
   });
 
   it("rejects other sources, non-objects and unknown types", () => {
@@ -59,6 +60,11 @@ describe("asWorkerMessage", () => {
     assert.equal(asWorkerMessage({ source, type: "internal-address", path: 1 }), undefined);
     assert.equal(asWorkerMessage({ source, type: "connection-ack", id: "4" }), undefined);
     assert.equal(asWorkerMessage({ source, type: "pong" }), undefined);
+    // Front-door reasons become a metric label: only short lower-case names, whole counts.
+    assert.equal(asWorkerMessage({ source, type: "front-door", rejected: { 'x"}\n': 1 }, untrustedForwarded: 0 }), undefined);
+    assert.equal(asWorkerMessage({ source, type: "front-door", rejected: { "header-size": -1 }, untrustedForwarded: 0 }), undefined);
+    assert.equal(asWorkerMessage({ source, type: "front-door", rejected: [], untrustedForwarded: 0 }), undefined);
+    assert.equal(asWorkerMessage({ source, type: "front-door", rejected: {}, untrustedForwarded: 0.5 }), undefined);
   });
 });
 
@@ -67,7 +73,9 @@ describe("asPrimaryMessage", () => {
     assertPasses(asPrimaryMessage, { source, type: "configure", options: { port: 3000 }, slot: 0 });
     assertPasses(asPrimaryMessage, { source, type: "connection", bytes: new Uint8Array([1, 2, 3]), ip: "10.0.0.1", reportClose: false, id: 1, admin: false });
     assertPasses(asPrimaryMessage, { source, type: "connection", bytes: Buffer.from("GET /"), ip: "::1", reportClose: true, id: 2, admin: true });
-    assertPasses(asPrimaryMessage, { source, type: "peers", paths: ["/tmp/sio-gateway-x/worker-0.sock", null] });
+    assertPasses(asPrimaryMessage, { source, type: "peers", paths: ["/tmp/sio-gateway-x/worker-0.sock", null], hung: [1] });
+    // Handed over on accept: nothing read, no bytes.
+    assertPasses(asPrimaryMessage, { source, type: "connection", ip: "10.0.0.1", reportClose: false, id: 3, admin: false });
     assertPasses(asPrimaryMessage, { source, type: "ping", id: 7 });
     assertPasses(asPrimaryMessage, { source, type: "drain" });
     assertPasses(asPrimaryMessage, { source, type: "metrics-response", id: 1 });
@@ -106,6 +114,8 @@ describe("asPrimaryMessage", () => {
       { source, type: "connection", bytes: new Uint8Array(1), ip: "10.0.0.1", reportClose: true },
       { source, type: "peers", paths: "/tmp/x.sock" },
       { source, type: "peers", paths: [1] },
+      { source, type: "peers", paths: [null] },
+      { source, type: "peers", paths: [null], hung: [-1] },
       { source, type: "ping" },
       { source, type: "metrics-response", id: "1" },
       { source, type: "metrics-response", id: 1, text: 5 },
