@@ -145,6 +145,19 @@ function ownCpuSeconds(pid: number): number {
   }
 }
 
+/** System (kernel) CPU seconds of process trees: on loopback the kernel's TCP work lands on whichever side is running. */
+function systemSeconds(roots: number[]): number {
+  let ticks = 0;
+  for (const pid of roots.flatMap((root) => processTree(root))) {
+    try {
+      ticks += Number(readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ")[12]); // stime
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return ticks / 100;
+}
+
 function delta(after: Record<string, number>, before: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.keys(after).map((key) => [key, after[key] - before[key]]));
 }
@@ -169,7 +182,7 @@ interface Row {
     seconds: number;
     quartilesSeconds: number[];
     perSlot: Record<string, number>;
-    cpu: { gateway: number; primary: number; clients: number; redis: number };
+    cpu: { gateway: number; primary: number; clients: number; redis: number; gatewaySystem: number; clientsSystem: number };
     kernel: Record<string, number>;
   };
   memory: {
@@ -292,7 +305,15 @@ async function run(build: Build, sockets: number, workers: number, redisUrl: str
 
     // 1. Connect.
     const phaseTimeout = 30_000 + sockets * 2;
-    const cpu0 = { gateway: cpuSeconds(gatewayPid), primary: ownCpuSeconds(gatewayPid), clients: clientsCpu(), redis: cpuSeconds(redisPid) };
+    const clientPids = clients.map((client) => client.child.pid!);
+    const cpu0 = {
+      gateway: cpuSeconds(gatewayPid),
+      primary: ownCpuSeconds(gatewayPid),
+      clients: clientsCpu(),
+      redis: cpuSeconds(redisPid),
+      gatewaySystem: systemSeconds([gatewayPid]),
+      clientsSystem: systemSeconds(clientPids),
+    };
     const kernel0 = kernelCounters();
     const reports = await withTimeout(
       Promise.all(
@@ -319,6 +340,8 @@ async function run(build: Build, sockets: number, workers: number, redisUrl: str
       primary: round(ownCpuSeconds(gatewayPid) - cpu0.primary, 2),
       clients: round(clientsCpu() - cpu0.clients, 2),
       redis: round(cpuSeconds(redisPid) - cpu0.redis, 2),
+      gatewaySystem: round(systemSeconds([gatewayPid]) - cpu0.gatewaySystem, 2),
+      clientsSystem: round(systemSeconds(clientPids) - cpu0.clientsSystem, 2),
     };
     const kernel = delta(kernelCounters(), kernel0);
     const startedAt = Math.min(...reports.map((r) => r.startedAt));
@@ -476,14 +499,14 @@ function render(rows: Row[]): string {
     "",
     "Connect, memory, idle:",
     "",
-    "| mode | sockets / workers | build | connected (failed) | connect s (25 / 50 / 75 %) | connect CPU s: gateway (primary) · clients · redis | KB RSS per socket, idle (at connect) | KB per socket: primary · workers 0…n | idle CPU %: gateway · redis | listen overflows | when (UTC) · load 1/5/15 min · node |",
+    "| mode | sockets / workers | build | connected (failed) | connect s (25 / 50 / 75 %) | connect CPU s: gateway (primary; kernel) · clients (kernel) · redis | KB RSS per socket, idle (at connect) | KB per socket: primary · workers 0…n | idle CPU %: gateway · redis | listen overflows | when (UTC) · load 1/5/15 min · node |",
     "|---|---|---|---|---|---|---|---|---|---|---|",
   ];
   for (const r of sorted) {
     const c = r.connect;
     lines.push(
       `${head(r)} ${c.connected.toLocaleString("en")} (${c.failed}) | ${c.seconds} (${c.quartilesSeconds.slice(0, 3).join(" / ")}) | ` +
-        `${c.cpu.gateway} (${c.cpu.primary}) · ${c.cpu.clients} · ${c.cpu.redis} | ${r.memory.kbPerSocket} (${r.memory.kbPerSocketAtConnect}) | ` +
+        `${c.cpu.gateway} (${c.cpu.primary}; ${c.cpu.gatewaySystem}) · ${c.cpu.clients} (${c.cpu.clientsSystem}) · ${c.cpu.redis} | ${r.memory.kbPerSocket} (${r.memory.kbPerSocketAtConnect}) | ` +
         `${r.memory.primaryKbPerSocket} · ${r.memory.perWorker.map((w) => w.kbPerSocket).join(" · ")} | ${r.idle.gatewayCpuPercent} · ${r.idle.redisCpuPercent} | ` +
         `${c.kernel.ListenOverflows} | ${r.date.slice(0, 16).replace("T", " ")} · ${r.load} · ${r.node} |`,
     );
