@@ -1,20 +1,22 @@
 /**
- * Fan-out side by side (`npm run bench:fanout`, ≤ 5 min): for each system and each size
- * (1,000 and 10,000 WebSocket sockets), a fresh server, light raw-protocol clients spread over
- * LOADS forked processes (so the load side is not the bottleneck, as the one socket.io-client
- * process of bench/run.ts is), then:
+ * Fan-out side by side (`npm run bench:fanout`, about 5 min): for each system, a fresh server per
+ * round, light raw-protocol clients spread over LOADS forked processes (so the load side is not
+ * the bottleneck, as the one socket.io-client process of bench/run.ts is), grown to each size in
+ * turn (1,000 then 10,000 WebSocket sockets); at each size:
  *   - flood: one client asks for `messages` broadcasts to all at once (the app's `flood`);
  *     deliveries/s, and the server's CPU per delivery (its whole process tree, /proc) over the
- *     flood only — bench/run.ts counts the connects and closes too;
+ *     flood only (bench/run.ts counts the connects and closes in it too);
  *   - stamps: 10 single broadcasts one after the other (the app's `stamp`, carrying the server's
  *     clock at the emit); broadcast-to-all completion time = last arrival − emit, p50/p99;
- *   - connect time and RSS per socket (the tree's RSS after the connects − before, per socket).
- * Rounds alternate the systems (A B C … A B C …); tables give medians and the spread.
+ *   - connect time and RSS per socket of the step up to that size (tree RSS after − before).
+ * Rounds alternate the systems (A B C … A B C …); tables give medians and the spread. On 2
+ * shared cores the completion times include the load processes' own work (they share the cores).
  *
  * Options: `--quick` (1 round, 1,000 sockets), `--rounds=N`, `--sizes=1000,10000`,
  * `--systems=<comma words>` (substrings of the names below), `--workers=N` (gateway systems,
- * default 2), `--messages=N` (broadcasts per flood; default 100 at 1,000 sockets, 20 from 5,000), `--budget=<s>` (no run starts after it; default 290), `--cpu-prof=<dir>` (servers
- * run with --cpu-prof into <dir>; for profiling, not for figures), `--out=<file>` (markdown, default
+ * default 2), `--messages=N` (broadcasts per flood; default 100 below 5,000 sockets, 20 from
+ * there), `--budget=<s>` (no system starts after it; default 290), `--cpu-prof=<dir>` (servers run
+ * with --cpu-prof into <dir>: for profiles, not figures), `--out=<file>` (markdown, default
  * bench/RESULTS.fanout.partial.md). The eiows systems need eiows installed at EIOWS_PATH (see
  * bench/app-eiows.mjs) and Node ≥ 22.9: run the whole bench under that node.
  */
@@ -46,7 +48,8 @@ interface LoadTask {
   first: number;
   count: number;
 }
-type ToLoad = LoadTask | { type: "flood"; messages: number; emit: boolean } | { type: "stamp"; emit: boolean } | { type: "close" };
+type ToLoad =
+  LoadTask | { type: "grow"; count: number } | { type: "flood"; messages: number; emit: boolean } | { type: "stamp"; emit: boolean } | { type: "close" };
 
 /** 127.x.y.z from 127.1.1.1 up, one per client (the gateway routes by client IP, so they spread over the workers). */
 const clientAddress = (n: number): string => `127.${1 + Math.floor(n / 62_500)}.${1 + (Math.floor(n / 250) % 250)}.${1 + (n % 250)}`;
@@ -110,19 +113,24 @@ async function runLoad(): Promise<void> {
   };
   const sockets: WebSocket[] = [];
   let failed = 0;
-  const started = now();
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < task.count) {
-      const n = task.first + next++;
-      await connectOne(task, n, onEvent).then(
-        (ws) => sockets.push(ws),
-        () => failed++,
-      );
-    }
+  let tried = 0;
+  /** Connects up to `target` clients in all (100 at a time) and reports the step. */
+  const grow = async (target: number): Promise<void> => {
+    const started = now();
+    const failedBefore = failed;
+    const worker = async (): Promise<void> => {
+      while (tried < target) {
+        const n = task.first + tried++;
+        await connectOne(task, n, onEvent).then(
+          (ws) => sockets.push(ws),
+          () => failed++,
+        );
+      }
+    };
+    await Promise.all(Array.from({ length: 100 }, worker));
+    send({ type: "connected", clients: sockets.length, failed: failed - failedBefore, ms: now() - started });
   };
-  await Promise.all(Array.from({ length: 100 }, worker));
-  send({ type: "connected", clients: sockets.length, failed, ms: now() - started });
+  await grow(task.count);
 
   let quiet: NodeJS.Timeout | undefined;
   process.on("message", (message: ToLoad) => {
@@ -146,6 +154,8 @@ async function runLoad(): Promise<void> {
       send({ type: "flood-armed" });
     } else if (message.type === "stamp") {
       if (message.emit) sockets[0].send(task.kind === "socketio" ? `42["stamp"]` : `["stamp"]`);
+    } else if (message.type === "grow") {
+      void grow(message.count);
     } else if (message.type === "close") {
       clearInterval(quiet);
       for (const ws of sockets) ws.terminate();
@@ -308,75 +318,113 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
-async function runOnce(system: FanoutSystem, size: number, round: number, redisUrl: string, workers: number, cpuProf: string | undefined): Promise<RunResult> {
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * One fresh system for all sizes of a round: the clients grow to each size in turn (ascending),
+ * and each size gets its flood and its stamps. Connect time and RSS per socket are those of the
+ * step up to that size.
+ */
+async function runSystem(
+  system: FanoutSystem,
+  sizes: number[],
+  round: number,
+  redisUrl: string,
+  workers: number,
+  cpuProf: string | undefined,
+): Promise<RunResult[]> {
   const running = await startSystem(system, await freePort(), redisUrl, workers, cpuProf);
   const loads: Load[] = [];
+  const results: RunResult[] = [];
   try {
     const pid = running.child.pid!;
-    const idleRss = rssBytes(pid);
-    const share = Math.ceil(size / LOADS);
+    const biggest = Math.max(...sizes);
+    const share = Math.ceil(biggest / LOADS);
     for (let i = 0; i < LOADS; i++) {
       const env = { ...process.env };
       delete env.NODE_OPTIONS;
       const child = fork(fileURLToPath(import.meta.url), ["--load"], { execArgv: tsx, env, stdio: ["ignore", "inherit", "inherit", "ipc"] });
       loads.push(new Load(child));
     }
-    const connectedAll = loads.map((load) => load.next("connected"));
-    loads.forEach((load, i) => load.send({ type: "task", port: running.port, kind: system.kind, first: i * share, count: Math.min(share, size - i * share) }));
-    const connected = await Promise.all(connectedAll);
-    const clients = connected.reduce((sum, c) => sum + c.clients, 0);
-    const failed = connected.reduce((sum, c) => sum + c.failed, 0);
-    const connectSeconds = Math.max(...connected.map((c) => c.ms)) / 1000;
-    await new Promise((resolve) => setTimeout(resolve, 500)); // the last hellos and joins settle
-    const rssPerSocket = (rssBytes(pid) - idleRss) / Math.max(1, clients);
-
-    // Flood.
-    const messages = messagesOverride ? Number(messagesOverride) : size >= 5000 ? 20 : 100;
-    // Profiling: an idle second on each side of the flood marks it out in the profile.
-    if (cpuProf) await new Promise((resolve) => setTimeout(resolve, 1000));
-    const armed = loads.map((load) => load.next("flood-armed"));
-    const floods = loads.map((load) => load.next("flood-done"));
-    loads.forEach((load, i) => i > 0 && load.send({ type: "flood", messages, emit: false }));
-    await Promise.all(armed.slice(1));
-    const cpuBefore = cpuSeconds(pid);
-    const started = now();
-    loads[0].send({ type: "flood", messages, emit: true });
-    const done = await Promise.all(floods);
-    const cpu = cpuSeconds(pid) - cpuBefore;
-    if (cpuProf) await new Promise((resolve) => setTimeout(resolve, 1000));
-    await armed[0];
-    const deliveries = done.reduce((sum, d) => sum + d.received, 0);
-    const seconds = (Math.max(...done.map((d) => d.last)) - started) / 1000;
-
-    // Stamps, one at a time.
-    const completions: number[] = [];
-    for (let s = 0; s < STAMPS; s++) {
-      const stamps = loads.map((load) => load.next("stamp-done", 10_000).catch(() => undefined));
-      loads.forEach((load, i) => load.send({ type: "stamp", emit: i === 0 }));
-      const results = await Promise.all(stamps);
-      if (results.every((r) => r !== undefined)) completions.push(Math.max(...results.map((r) => r.last)) - results[0].sentAt);
+    let rssBefore = rssBytes(pid);
+    let clientsBefore = 0;
+    for (const [step, size] of sizes.entries()) {
+      const connectedAll = loads.map((load) => load.next("connected"));
+      const counts = loads.map((_, i) => Math.max(0, Math.min(Math.ceil(size / LOADS), size - i * Math.ceil(size / LOADS))));
+      loads.forEach((load, i) =>
+        step === 0
+          ? load.send({ type: "task", port: running.port, kind: system.kind, first: i * share, count: counts[i] })
+          : load.send({ type: "grow", count: counts[i] }),
+      );
+      const connected = await Promise.all(connectedAll);
+      const clients = connected.reduce((sum, c) => sum + c.clients, 0);
+      const failed = connected.reduce((sum, c) => sum + c.failed, 0);
+      const connectSeconds = Math.max(...connected.map((c) => c.ms)) / 1000;
+      await sleep(500); // the last hellos settle
+      const rss = rssBytes(pid);
+      const rssPerSocket = (rss - rssBefore) / Math.max(1, clients - clientsBefore);
+      rssBefore = rss;
+      clientsBefore = clients;
+      results.push({
+        system: system.name,
+        size,
+        round,
+        connected: clients,
+        failed,
+        connectSeconds,
+        rssPerSocket,
+        ...(await measure(loads, pid, size, clients, cpuProf)),
+      });
     }
-    completions.sort((a, b) => a - b);
-    return {
-      system: system.name,
-      size,
-      round,
-      connected: clients,
-      failed,
-      connectSeconds,
-      rssPerSocket,
-      deliveries,
-      expected: clients * messages,
-      perSecond: deliveries / seconds,
-      cpuPerDelivery: cpu / Math.max(1, deliveries),
-      stampP50: percentile(completions, 50),
-      stampP99: percentile(completions, 99),
-      stampsComplete: completions.length,
-    };
+    return results;
   } finally {
     for (const load of loads) if (load.child.connected) load.send({ type: "close" });
     await stopSystem(running);
   }
+}
+
+/** A flood (deliveries/s, server CPU per delivery), then STAMPS single broadcasts (completion times). */
+async function measure(
+  loads: Load[],
+  pid: number,
+  size: number,
+  clients: number,
+  cpuProf: string | undefined,
+): Promise<Pick<RunResult, "deliveries" | "expected" | "perSecond" | "cpuPerDelivery" | "stampP50" | "stampP99" | "stampsComplete">> {
+  const messages = messagesOverride ? Number(messagesOverride) : size >= 5000 ? 20 : 100;
+  // Profiling: an idle second on each side of the flood marks it out in the profile.
+  if (cpuProf) await sleep(1000);
+  const armed = loads.map((load) => load.next("flood-armed"));
+  const floods = loads.map((load) => load.next("flood-done"));
+  loads.forEach((load, i) => i > 0 && load.send({ type: "flood", messages, emit: false }));
+  await Promise.all(armed.slice(1));
+  const cpuBefore = cpuSeconds(pid);
+  const started = now();
+  loads[0].send({ type: "flood", messages, emit: true });
+  const done = await Promise.all(floods);
+  const cpu = cpuSeconds(pid) - cpuBefore;
+  if (cpuProf) await sleep(1000);
+  await armed[0];
+  const deliveries = done.reduce((sum, d) => sum + d.received, 0);
+  const seconds = (Math.max(...done.map((d) => d.last)) - started) / 1000;
+
+  const completions: number[] = [];
+  for (let s = 0; s < STAMPS; s++) {
+    const stamps = loads.map((load) => load.next("stamp-done", 10_000).catch(() => undefined));
+    loads.forEach((load, i) => load.send({ type: "stamp", emit: i === 0 }));
+    const results = await Promise.all(stamps);
+    if (results.every((r) => r !== undefined)) completions.push(Math.max(...results.map((r) => r.last)) - results[0].sentAt);
+  }
+  completions.sort((a, b) => a - b);
+  return {
+    deliveries,
+    expected: clients * messages,
+    perSecond: deliveries / seconds,
+    cpuPerDelivery: cpu / Math.max(1, deliveries),
+    stampP50: percentile(completions, 50),
+    stampP99: percentile(completions, 99),
+    stampsComplete: completions.length,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -423,7 +471,10 @@ async function main(): Promise<void> {
   const arg = (name: string): string | undefined => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
   const quick = process.argv.includes("--quick");
   const rounds = Number(arg("rounds") ?? (quick ? 1 : 3));
-  const sizes = (arg("sizes") ?? (quick ? "1000" : "1000,10000")).split(",").map(Number);
+  const sizes = (arg("sizes") ?? (quick ? "1000" : "1000,10000"))
+    .split(",")
+    .map(Number)
+    .sort((a, b) => a - b);
   const workers = Number(arg("workers") ?? 2);
   const budget = Number(arg("budget") ?? 290) * 1000;
   const cpuProf = arg("cpu-prof");
@@ -437,18 +488,17 @@ async function main(): Promise<void> {
   const runs: RunResult[] = [];
   try {
     outer: for (let round = 1; round <= rounds; round++) {
-      for (const size of sizes) {
-        for (const system of runnable) {
-          if (Date.now() - started > budget) break outer;
-          try {
-            const run = await runOnce(system, size, round, redis.url, workers, cpuProf);
+      for (const system of runnable) {
+        if (Date.now() - started > budget) break outer;
+        try {
+          for (const run of await runSystem(system, sizes, round, redis.url, workers, cpuProf)) {
             runs.push(run);
             process.stdout.write(
-              `round ${round} ${fmt(size)} ${system.name}: ${fmt(run.perSecond)} deliveries/s, ${fmt(run.cpuPerDelivery * 1e6, 1)} µs CPU/delivery, stamps p50 ${fmt(run.stampP50, 1)} p99 ${fmt(run.stampP99, 1)} ms, connect ${fmt(run.connectSeconds, 1)} s, ${fmt(run.rssPerSocket / 1024, 1)} KB/socket, ${run.expected - run.deliveries} lost, ${run.failed} failed\n`,
+              `round ${round} ${fmt(run.size)} ${system.name}: ${fmt(run.perSecond)} deliveries/s, ${fmt(run.cpuPerDelivery * 1e6, 1)} µs CPU/delivery, stamps p50 ${fmt(run.stampP50, 1)} p99 ${fmt(run.stampP99, 1)} ms, connect ${fmt(run.connectSeconds, 1)} s, ${fmt(run.rssPerSocket / 1024, 1)} KB/socket, ${run.expected - run.deliveries} lost, ${run.failed} failed\n`,
             );
-          } catch (error) {
-            process.stdout.write(`round ${round} ${fmt(size)} ${system.name}: FAILED ${error instanceof Error ? error.message : String(error)}\n`);
           }
+        } catch (error) {
+          process.stdout.write(`round ${round} ${system.name}: FAILED ${error instanceof Error ? error.message : String(error)}\n`);
         }
       }
       load.push(loadavg()[0]);
