@@ -91,3 +91,49 @@ describe("batched WebSocket writes on a live server", () => {
     assert.equal(await websocket.emitWithAck("join", "again"), "again");
   });
 });
+
+describe("batched WebSocket writes with per-message deflate (frames compressed asynchronously)", () => {
+  let http: HttpServer;
+  let io: Server;
+  let client: ClientSocket;
+
+  before(async () => {
+    batchWebSocketWrites();
+    http = createServer();
+    io = new Server(http, { perMessageDeflate: { threshold: 0 } });
+    io.on("connection", (socket) => {
+      socket.on("burst", () => {
+        // socket.emit, not a broadcast: broadcasts go out as pre-encoded, uncompressed frames,
+        // while these go through ws' send(), compressed off the main thread.
+        for (let i = 0; i < BURST; i++) socket.emit("n", i, "y".repeat(i % 50));
+      });
+    });
+    http.listen(0, "127.0.0.1");
+    await once(http, "listening");
+    client = connectClient(`http://127.0.0.1:${(http.address() as AddressInfo).port}`, { transports: ["websocket"], forceNew: true, reconnection: false });
+    await waitFor(client, "connect");
+  });
+
+  after(async () => {
+    client.disconnect();
+    await io.close();
+  });
+
+  it("delivers a burst complete and in order", async () => {
+    const conn = io.of("/").sockets.get(client.id!)!.conn as unknown as { transport: { socket: { _extensions: Record<string, unknown> } } };
+    assert.ok(conn.transport.socket._extensions["permessage-deflate"], "deflate negotiated");
+    const received: [number, string][] = [];
+    const all = new Promise<void>((resolve) => {
+      client.on("n", (i: number, pad: string) => {
+        received.push([i, pad]);
+        if (received.length === BURST) resolve();
+      });
+    });
+    client.emit("burst");
+    await all;
+    assert.deepEqual(
+      received,
+      Array.from({ length: BURST }, (_, i) => [i, "y".repeat(i % 50)]),
+    );
+  });
+});
