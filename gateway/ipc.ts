@@ -18,12 +18,21 @@ export interface ConnectionMessage {
   bytes?: Uint8Array;
   /** The client IP the primary routed by (becomes `socket.handshake.address`). */
   ip: string;
+  /** The TCP peer as the primary read it (getpeername): the worker's copy of the socket reports it without asking the kernel again. */
+  peer?: PeerName;
   /** True when the primary counts connections per IP (--max-conns-per-ip): the worker reports the close. */
   reportClose: boolean;
   /** The hand-off's number: the worker acknowledges it (`connection-ack`), or the primary answers 503 itself. */
   id: number;
   /** True for a connection accepted on `--admin-port`: the private endpoints are served on it. */
   admin: boolean;
+}
+
+/** A socket's peer, as net.Socket caches it (`remoteAddress`, `remoteFamily`, `remotePort`). */
+export interface PeerName {
+  address: string;
+  family: string;
+  port: number;
 }
 
 /** Primary → worker, first message after fork: the options in force and the worker's slot (secrets never travel in the environment). */
@@ -222,6 +231,13 @@ export function asWorkerMessage(message: unknown): WorkerToPrimary | undefined {
   }
 }
 
+function asPeerName(value: unknown): PeerName | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  const { address, family, port } = value as Record<string, unknown>;
+  if (typeof address !== "string" || (family !== "IPv4" && family !== "IPv6") || !isId(port) || port < 0 || port > 65535) return undefined;
+  return { address, family, port };
+}
+
 /** The message as a PrimaryToWorker, or undefined when it is someone else's or malformed. */
 export function asPrimaryMessage(message: unknown): PrimaryToWorker | undefined {
   if (!isOurs(message)) return undefined;
@@ -232,12 +248,23 @@ export function asPrimaryMessage(message: unknown): PrimaryToWorker | undefined 
       return valid ? { source: IPC_SOURCE, type: "configure", options: options as Record<string, unknown>, slot } : undefined;
     }
     case "connection": {
-      const { bytes, ip, reportClose, id, admin } = message;
+      const { bytes, ip, peer, reportClose, id, admin } = message;
       const bytesValid = bytes === undefined || bytes instanceof Uint8Array;
       if (!bytesValid || typeof ip !== "string" || typeof reportClose !== "boolean" || !isId(id) || typeof admin !== "boolean") {
         return undefined;
       }
-      return { source: IPC_SOURCE, type: "connection", ...(bytes === undefined ? {} : { bytes }), ip, reportClose, id, admin };
+      const peerName = asPeerName(peer);
+      if (peer !== undefined && !peerName) return undefined;
+      return {
+        source: IPC_SOURCE,
+        type: "connection",
+        ...(bytes === undefined ? {} : { bytes }),
+        ip,
+        ...(peerName === undefined ? {} : { peer: peerName }),
+        reportClose,
+        id,
+        admin,
+      };
     }
     case "drain":
       return { source: IPC_SOURCE, type: "drain" };

@@ -18,7 +18,8 @@ export class PrimaryMetrics {
   /** Node's process metrics of the primary (`role="primary"`), summed into the same families as the workers' (`worker="N"`). */
   private readonly processRegistry = new Registry();
   readonly cluster = new ClusterMetrics();
-  readonly handoffs: Counter<"route">;
+  /** Hand-offs by route, counted in plain numbers (prom-client validates labels on every inc: a cost per connection) and read at each scrape. */
+  readonly handoffs: Record<"session" | "cookie" | "ip", number> = { session: 0, cookie: 0, ip: 0 };
   readonly rejected: Counter<"reason">;
   private readonly workerUp: Gauge<"worker">;
   readonly pendingHeads: Gauge;
@@ -68,11 +69,16 @@ export class PrimaryMetrics {
     }).set({ version: PACKAGE_VERSION, node: process.version }, 1);
     // The primary accepts every connection: its CPU, event-loop lag, fds and memory matter as much as a worker's.
     collectDefaultMetrics({ register: this.processRegistry, labels: { role: "primary" } });
-    this.handoffs = new Counter({
+    const handoffs = this.handoffs;
+    new Counter({
       name: "sio_gateway_primary_handoffs_total",
       help: "Connections handed from the primary to a worker, by routing reason (session or ip)",
       labelNames: ["route"],
       registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [route, count] of Object.entries(handoffs)) if (count > 0) this.inc({ route }, count);
+      },
     });
     this.pendingHeads = new Gauge({
       name: "sio_gateway_primary_pending_heads",

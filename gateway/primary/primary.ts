@@ -9,7 +9,7 @@ import { readRequestHead } from "./head-reader.js";
 import { PendingHandoffs } from "./handoffs.js";
 import { Heartbeat } from "./heartbeat.js";
 import { ConnectionCounter, PRIMARY_HOLDER } from "./ip-limit.js";
-import { asWorkerMessage, ipcMessage, type PrimaryToWorker } from "../ipc.js";
+import { asWorkerMessage, ipcMessage, type PeerName, type PrimaryToWorker } from "../ipc.js";
 import { Lifecycle } from "../lifecycle.js";
 import type { Logger } from "../logger.js";
 import { PrimaryMetrics } from "./metrics.js";
@@ -287,14 +287,22 @@ export class Primary {
     if (socket.destroyed) return;
     const worker = target.worker!;
     hold.handTo(worker.id);
-    this.metrics.handoffs.inc({ route: reason });
+    this.metrics.handoffs[reason]++;
     // The primary keeps its copy of the socket until the worker acknowledges (handoffs.ts).
     const id = this.handoffs.add(socket, worker.id, () => {
       const record = this.pool.recordOf(worker);
       if (record) this.pool.setResponsive(record, false);
       this.refuse(socket, 503, `worker ${target.slot} did not take the connection (not answering)`, "worker-unresponsive");
     });
-    const message = ipcMessage<PrimaryToWorker>({ type: "connection", ...(bytes === undefined ? {} : { bytes }), ip, reportClose: hold.counted, id, admin });
+    const message = ipcMessage<PrimaryToWorker>({
+      type: "connection",
+      ...(bytes === undefined ? {} : { bytes }),
+      ip,
+      ...peerNameOf(socket),
+      reportClose: hold.counted,
+      id,
+      admin,
+    });
     this.logger.trace({ slot: target.slot, route: reason, ip }, "hand-off");
     worker.send(message, socket, { keepOpen: true }, (error: Error | null) => {
       if (!error) return;
@@ -378,6 +386,12 @@ class ConnectionHold {
     if (this.ip !== undefined && this.worker !== undefined) this.counter.release(this.worker, this.ip);
     this.ip = undefined;
   }
+}
+
+/** The peer as this socket already read it (remoteAddress ran getpeername once), for the worker's copy. */
+function peerNameOf(socket: Socket): { peer?: PeerName } {
+  const { remoteAddress: address, remoteFamily: family, remotePort: port } = socket;
+  return address !== undefined && family !== undefined && port !== undefined ? { peer: { address, family, port } } : {};
 }
 
 function sendTo(worker: Worker, message: PrimaryToWorker): void {

@@ -1,6 +1,6 @@
 import type { Server as HttpServer } from "node:http";
 import { Socket as NetSocket } from "node:net";
-import type { ConnectionMessage } from "../ipc.js";
+import type { ConnectionMessage, PeerName } from "../ipc.js";
 import type { Logger } from "../logger.js";
 import type { ClientAddresses } from "./client-address.js";
 import { FrontDoor } from "./front-door.js";
@@ -36,6 +36,7 @@ export function adoptConnection(
     return undefined;
   }
   addresses.remember(handle, message.ip);
+  if (message.peer) presetPeerName(handle, message.peer);
   if (message.bytes === undefined) {
     const door = FrontDoor.of(server);
     if (door && !door.admit(handle)) return handle;
@@ -55,4 +56,15 @@ export function adoptConnection(
   };
   setImmediate(() => setImmediate(adopt));
   return handle;
+}
+
+/**
+ * Gives the worker's copy of a socket the peer the primary already read, so `remoteAddress`
+ * (read by Engine.IO for every session) costs no getpeername system call here. net.Socket
+ * caches its peer in `_peername` and asks the kernel only when it is unset (lib/net.js
+ * `_getpeername`); should a Node release stop reading it, the cost comes back, nothing breaks
+ * (test/unit/adopt-connection.test.ts pins it on the Node the suite runs on).
+ */
+export function presetPeerName(socket: NetSocket, peer: PeerName): void {
+  (socket as unknown as { _peername?: PeerName })._peername = { address: peer.address, family: peer.family, port: peer.port };
 }

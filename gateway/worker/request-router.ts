@@ -18,6 +18,9 @@ import { PrimaryChannel } from "./primary-channel.js";
 import type { PrivateEndpoints } from "./private-endpoints.js";
 import { SessionCounter } from "./session-limit.js";
 
+/** What routing reads of a request's headers when no session cookie is configured: nothing. */
+const NO_HEADERS: ReadonlyMap<string, string> = new Map();
+
 /**
  * Routing per request, not per TCP connection (routing guarantee 6). The primary routes a
  * connection by its first request; a proxy that pools upstream connections (HAProxy
@@ -128,11 +131,12 @@ export class RequestRouter {
     let slot: number | undefined;
     let bySession = true;
     // Worker-port and admin-listener connections: the proxy or the operator chose this worker; only sessions move.
-    if ((socket.localPort !== undefined && socket.localPort === this.directPort) || this.privateEndpoints.isAdmin(req)) {
+    // (localPort costs a getsockname per request: read only when there is a worker port.)
+    if ((this.directPort !== undefined && socket.localPort === this.directPort) || this.privateEndpoints.isAdmin(req)) {
       slot = slotOfSessionId(sessionIdOf(target) ?? "");
     } else {
       const cookie = this.options.cookie === undefined ? undefined : req.headers.cookie;
-      const headers = new Map<string, string>(cookie === undefined ? [] : [["cookie", cookie]]);
+      const headers = cookie === undefined ? NO_HEADERS : new Map<string, string>([["cookie", cookie]]);
       const chosen = chooseSlot({ target, headers }, ip, this.options.workers, this.options.cookie);
       slot = chosen.slot;
       bySession = chosen.reason !== "ip";

@@ -76,6 +76,8 @@ describe("asPrimaryMessage", () => {
     assertPasses(asPrimaryMessage, { source, type: "peers", paths: ["/tmp/sio-gateway-x/worker-0.sock", null], hung: [1] });
     // Handed over on accept: nothing read, no bytes.
     assertPasses(asPrimaryMessage, { source, type: "connection", ip: "10.0.0.1", reportClose: false, id: 3, admin: false });
+    const peer = { address: "::ffff:10.0.0.1", family: "IPv6", port: 50000 };
+    assertPasses(asPrimaryMessage, { source, type: "connection", ip: "10.0.0.1", peer, reportClose: false, id: 3, admin: false });
     assertPasses(asPrimaryMessage, { source, type: "ping", id: 7 });
     assertPasses(asPrimaryMessage, { source, type: "drain" });
     assertPasses(asPrimaryMessage, { source, type: "metrics-response", id: 1 });
@@ -115,6 +117,8 @@ describe("asPrimaryMessage", () => {
       { source, type: "peers", paths: "/tmp/x.sock" },
       { source, type: "peers", paths: [1] },
       { source, type: "peers", paths: [null] },
+      { source, type: "connection", ip: "10.0.0.1", peer: { address: "10.0.0.1", family: "IPv4", port: 70000 }, reportClose: false, id: 1, admin: false },
+      { source, type: "connection", ip: "10.0.0.1", peer: "10.0.0.1", reportClose: false, id: 1, admin: false },
       { source, type: "peers", paths: [null], hung: [-1] },
       { source, type: "ping" },
       { source, type: "metrics-response", id: "1" },

@@ -54,6 +54,20 @@ describe("session ids", () => {
     assert.equal(sessionIdOf("/socket.io/?EIO=4&transport=websocket&sid=3_AAAAAAAAAAAAAAAAAAAA"), "3_AAAAAAAAAAAAAAAAAAAA");
     assert.equal(sessionIdOf("/socket.io/?EIO=4&transport=polling"), undefined);
     assert.equal(sessionIdOf("/"), undefined);
+    // The scan in place reads what URLSearchParams reads: the first sid, a bare or empty one, none in other names; encoded queries decoded.
+    for (const target of [
+      "/socket.io/?sid=1_a&sid=2_b",
+      "/socket.io/?EIO=4&sid",
+      "/socket.io/?EIO=4&sid=&x=1",
+      "/socket.io/?xsid=1_a&sidx=2&sid=3_c",
+      "/socket.io/?sid=a=b&t=1",
+      "/socket.io/?&&sid=1_a",
+      "/socket.io/?EIO=4&s%69d=4_d",
+      "/socket.io/?sid=1%5Fa+b",
+      "/socket.io/?",
+    ]) {
+      assert.equal(sessionIdOf(target), new URLSearchParams(target.slice(target.indexOf("?") + 1)).get("sid") ?? undefined, target);
+    }
   });
 });
 
