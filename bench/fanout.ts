@@ -230,7 +230,7 @@ interface Running {
 
 function startSystem(system: FanoutSystem, port: number, redisUrl: string, workers: number, cpuProf: string | undefined): Promise<Running> {
   // As node's own flags (Node 20 refuses --cpu-prof in NODE_OPTIONS); cluster workers inherit them.
-  const profiling = cpuProf ? ["--cpu-prof", `--cpu-prof-dir=${cpuProf}`] : [];
+  const profiling = cpuProf ? ["--cpu-prof", `--cpu-prof-dir=${cpuProf}`, "--cpu-prof-interval=100"] : [];
   const child = spawn(process.execPath, [...profiling, ...system.command(port, redisUrl, workers)], {
     env: { ...process.env, PORT: String(port), REDIS_URL: system.redis ? redisUrl : undefined, WORKERS: String(workers) },
     stdio: ["ignore", "pipe", "pipe"],
