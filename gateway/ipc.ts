@@ -22,7 +22,7 @@ export interface ConnectionMessage {
   peer?: PeerName;
   /** True when the primary counts connections per IP (--max-conns-per-ip): the worker reports the close. */
   reportClose: boolean;
-  /** The hand-off's number: the worker acknowledges it (`connection-ack`), or the primary answers 503 itself. */
+  /** The hand-off's number (the primary's bookkeeping, primary/handoffs.ts). */
   id: number;
   /** True for a connection accepted on `--admin-port`: the private endpoints are served on it. */
   admin: boolean;
@@ -131,13 +131,6 @@ export interface InternalAddressMessage {
   path: string;
 }
 
-/** Worker → primary: it took over the connection with this hand-off id. */
-export interface ConnectionAckMessage {
-  source: typeof IPC_SOURCE;
-  type: "connection-ack";
-  id: number;
-}
-
 /**
  * Worker → primary: what its front door did with connections handed over on accept (their head
  * is read in the worker): refusals by reason (as the primary counts its own) and requests with
@@ -167,7 +160,6 @@ export type WorkerToPrimary =
   | ConnectionClosedMessage
   | MetricsRequestMessage
   | InternalAddressMessage
-  | ConnectionAckMessage
   | FrontDoorMessage
   | PongMessage;
 
@@ -213,8 +205,6 @@ export function asWorkerMessage(message: unknown): WorkerToPrimary | undefined {
       return typeof message.path === "string" ? { source: IPC_SOURCE, type: "internal-address", path: message.path } : undefined;
     case "pong":
       return isId(message.id) ? { source: IPC_SOURCE, type: "pong", id: message.id } : undefined;
-    case "connection-ack":
-      return isId(message.id) ? { source: IPC_SOURCE, type: "connection-ack", id: message.id } : undefined;
     case "front-door": {
       const { rejected, untrustedForwarded } = message;
       if (typeof rejected !== "object" || rejected === null || Array.isArray(rejected) || !isId(untrustedForwarded) || untrustedForwarded < 0) return undefined;

@@ -25,7 +25,11 @@ export class PrimaryMetrics {
   readonly pendingHeads: Gauge;
   readonly untrustedForwarded: Counter;
 
-  constructor(private readonly pool: WorkerPool) {
+  constructor(
+    private readonly pool: WorkerPool,
+    /** How many handed-over sockets the primary still holds a copy of (primary/handoffs.ts). */
+    pendingHandoffs: () => number = () => 0,
+  ) {
     new Gauge({
       name: "sio_gateway_workers",
       help: "Worker processes that are ready",
@@ -84,6 +88,14 @@ export class PrimaryMetrics {
       name: "sio_gateway_primary_pending_heads",
       help: "Connections the primary holds while they send their request head (capped by --max-pending-heads)",
       registers: [this.registry],
+    });
+    new Gauge({
+      name: "sio_gateway_primary_pending_handoffs",
+      help: "Connections handed to a worker that the worker has not received yet (the primary keeps its copy until then)",
+      registers: [this.registry],
+      collect() {
+        this.set(pendingHandoffs());
+      },
     });
     this.untrustedForwarded = new Counter({
       name: "sio_gateway_primary_untrusted_forwarded_total",

@@ -65,7 +65,7 @@ export class Primary {
   ) {
     this.lifecycle = new Lifecycle(logger);
     this.pool = new WorkerPool(options, logger);
-    this.metrics = new PrimaryMetrics(this.pool);
+    this.metrics = new PrimaryMetrics(this.pool, () => this.handoffs.pendingCount);
     this.trusted = trustedProxies(options.trustProxy);
     this.connections = new ConnectionCounter(options.maxConnsPerIp);
     this.heartbeat = new Heartbeat(this.pool, logger);
@@ -83,6 +83,8 @@ export class Primary {
     if (!this.options.redis) setupClusterAdapterPrimary();
     if (!this.options.redis) startPresenceRelay(this.pool, this.logger);
     cluster.on("message", (worker, message) => recovery?.handle(worker, message) || this.onWorkerMessage(worker, message));
+    // Node's own acknowledgement of each handle a worker received tells the primary to close its copy (handoffs.ts).
+    cluster.on("fork", (worker) => this.followHandleAcks(worker));
     this.pool.on("exit", (record) => {
       this.connections.releaseWorker(record.worker.id);
       this.handoffs.workerGone(record.worker.id);
@@ -152,9 +154,6 @@ export class Primary {
       case "internal-address":
         this.pool.setInternalPath(worker, message.path);
         break;
-      case "connection-ack":
-        this.handoffs.acknowledge(message.id, worker.id);
-        break;
       case "front-door":
         this.onFrontDoorReport(message.rejected, message.untrustedForwarded);
         break;
@@ -182,6 +181,20 @@ export class Primary {
         );
         break;
     }
+  }
+
+  /**
+   * Node's NODE_HANDLE_ACK / NODE_HANDLE_NACK from a worker (it got the handle written last, or
+   * its recvmsg lost it). Undocumented: the `internalMessage` event of the worker's ChildProcess,
+   * which the cluster module itself listens on; test/integration/storm.test.ts fails if the
+   * primary stops hearing them (its copies of handed-over sockets would stay open).
+   */
+  private followHandleAcks(worker: Worker): void {
+    (worker.process as unknown as NodeJS.EventEmitter).on("internalMessage", (message: unknown) => {
+      const cmd = (message as { cmd?: unknown } | null)?.cmd;
+      if (cmd === "NODE_HANDLE_ACK") this.handoffs.nodeAcknowledged(worker.id);
+      else if (cmd === "NODE_HANDLE_NACK") this.handoffs.nodeRefused(worker.id);
+    });
   }
 
   private async onConnection(socket: Socket, admin: boolean): Promise<void> {
@@ -288,8 +301,12 @@ export class Primary {
     const worker = target.worker!;
     hold.handTo(worker.id);
     this.metrics.handoffs[reason]++;
-    // The primary keeps its copy of the socket until the worker acknowledges (handoffs.ts).
-    const id = this.handoffs.add(socket, worker.id, () => {
+    // The primary keeps its copy of the socket until the worker has it (handoffs.ts).
+    const id = this.handoffs.add(socket, worker.id, (why) => {
+      if (why === "not-received") {
+        hold.handBack();
+        return this.refuse(socket, 503, `worker ${target.slot} could not take the connection`, "worker-not-received");
+      }
       const record = this.pool.recordOf(worker);
       if (record) this.pool.setResponsive(record, false);
       this.refuse(socket, 503, `worker ${target.slot} did not take the connection (not answering)`, "worker-unresponsive");
@@ -305,9 +322,9 @@ export class Primary {
     });
     this.logger.trace({ slot: target.slot, route: reason, ip }, "hand-off");
     worker.send(message, socket, { keepOpen: true }, (error: Error | null) => {
-      if (!error) return;
+      if (!error) return this.handoffs.written(id, worker.id);
       this.logger.debug({ slot: target.slot, err: error.message }, "hand-off failed");
-      this.handoffs.cancel(id);
+      this.handoffs.cancel(id, worker.id);
       hold.handBack();
       socket.destroy();
     });

@@ -10,6 +10,9 @@ import { connectClient, loopbackAddress, request, type TestClient } from "../hel
 import { ECHO_APP, KOREAN_TEXT } from "../helpers/fixtures.js";
 import { GatewayProcess } from "../helpers/gateway-process.js";
 import { mapConcurrent } from "../helpers/pool.js";
+import { httpRequest } from "../helpers/engine-raw.js";
+import { parsePrometheus, valueOf } from "../helpers/prometheus.js";
+import { waitUntil } from "../helpers/wait.js";
 
 const CLIENTS = 600;
 const CONCURRENCY = 50;
@@ -42,6 +45,11 @@ describe("connect storm", () => {
         });
         assert.equal(clients.length, CLIENTS);
         assert.deepEqual(errors, []);
+        // Every hand-off reached its worker and the primary closed its copy (it hears Node's NODE_HANDLE_ACK: primary/handoffs.ts).
+        await waitUntil(async () => {
+          const metrics = await httpRequest(gateway.port, "GET", "/metrics", { localAddress: loopbackAddress(200) });
+          return valueOf(parsePrometheus(metrics.body.toString()), "sio_gateway_primary_pending_handoffs") === 0;
+        }, "the primary released its copies of the handed-over sockets");
       } finally {
         for (const client of clients) client.close();
       }

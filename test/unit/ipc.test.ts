@@ -27,7 +27,6 @@ describe("asWorkerMessage", () => {
     assertPasses(asWorkerMessage, { source, type: "connection-closed", ip: "10.0.0.1" });
     assertPasses(asWorkerMessage, { source, type: "metrics-request", id: 3 });
     assertPasses(asWorkerMessage, { source, type: "internal-address", path: "/tmp/sio-gateway-x/worker-0.sock" });
-    assertPasses(asWorkerMessage, { source, type: "connection-ack", id: 4 });
     assertPasses(asWorkerMessage, { source, type: "pong", id: 5 });
     assertPasses(asWorkerMessage, { source, type: "front-door", rejected: { "header-timeout": 2, "pending-heads": 1 }, untrustedForwarded: 0 });
   });
@@ -58,7 +57,7 @@ describe("asWorkerMessage", () => {
     assert.equal(asWorkerMessage({ source, type: "metrics-request", id: Number.NaN }), undefined);
     assert.equal(asWorkerMessage({ source, type: "metrics-request" }), undefined);
     assert.equal(asWorkerMessage({ source, type: "internal-address", path: 1 }), undefined);
-    assert.equal(asWorkerMessage({ source, type: "connection-ack", id: "4" }), undefined);
+    assert.equal(asWorkerMessage({ source, type: "connection-ack", id: 4 }), undefined, "no longer sent: Node's NODE_HANDLE_ACK says it");
     assert.equal(asWorkerMessage({ source, type: "pong" }), undefined);
     // Front-door reasons become a metric label: only short lower-case names, whole counts.
     assert.equal(asWorkerMessage({ source, type: "front-door", rejected: { 'x"}\n': 1 }, untrustedForwarded: 0 }), undefined);
