@@ -17,7 +17,7 @@
  * default 2), `--messages=N` (broadcasts per flood; default 100 below 5,000 sockets, 20 from
  * there), `--budget=<s>` (no system starts after it; default 290), `--cpu-prof=<dir>` (servers run
  * with --cpu-prof into <dir>: for profiles, not figures), `--out=<file>` (markdown, default
- * bench/RESULTS.fanout.partial.md). The eiows systems need eiows installed at EIOWS_PATH (see
+ * bench/RESULTS.fanout.quick.md, ignored by git). The eiows systems need eiows installed at EIOWS_PATH (see
  * bench/app-eiows.mjs) and Node ≥ 22.9: run the whole bench under that node.
  */
 import { fork, spawn, type ChildProcess } from "node:child_process";
@@ -478,7 +478,7 @@ async function main(): Promise<void> {
   const workers = Number(arg("workers") ?? 2);
   const budget = Number(arg("budget") ?? 290) * 1000;
   const cpuProf = arg("cpu-prof");
-  const out = arg("out") ?? `${here}RESULTS.fanout.partial.md`;
+  const out = arg("out") ?? `${here}RESULTS.fanout.quick.md`;
   const words = arg("systems")?.split(",");
   const systems = words ? ALL_SYSTEMS.filter((s) => words.some((w) => s.name.includes(w))) : ALL_SYSTEMS.filter((s) => DEFAULT_SYSTEMS.includes(s.name));
   const runnable = systems.filter((s) => !s.name.includes("baseline") || existsSync(`${baselineRoot}/dist/cli/main.js`));
