@@ -174,6 +174,8 @@ interface FanoutSystem {
   redis: boolean;
   /** Arguments to node. */
   command(port: number, redisUrl: string, workers: number): string[];
+  /** Extra environment (a lever's A/B switch). */
+  env?: Record<string, string>;
 }
 
 const baselineRoot = process.env.BENCH_BASELINE_ROOT ?? "/tmp/sio-base";
@@ -232,7 +234,7 @@ function startSystem(system: FanoutSystem, port: number, redisUrl: string, worke
   // As node's own flags (Node 20 refuses --cpu-prof in NODE_OPTIONS); cluster workers inherit them.
   const profiling = cpuProf ? ["--cpu-prof", `--cpu-prof-dir=${cpuProf}`, "--cpu-prof-interval=100"] : [];
   const child = spawn(process.execPath, [...profiling, ...system.command(port, redisUrl, workers)], {
-    env: { ...process.env, PORT: String(port), REDIS_URL: system.redis ? redisUrl : undefined, WORKERS: String(workers) },
+    env: { ...process.env, PORT: String(port), REDIS_URL: system.redis ? redisUrl : undefined, WORKERS: String(workers), ...system.env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
@@ -289,6 +291,8 @@ interface RunResult {
   stampP50: number;
   stampP99: number;
   stampsComplete: number;
+  /** Server CPU per delivery over the stamps (single broadcasts: nothing to batch). */
+  stampCpuPerDelivery: number;
 }
 
 class Load {
@@ -390,7 +394,7 @@ async function measure(
   size: number,
   clients: number,
   cpuProf: string | undefined,
-): Promise<Pick<RunResult, "deliveries" | "expected" | "perSecond" | "cpuPerDelivery" | "stampP50" | "stampP99" | "stampsComplete">> {
+): Promise<Pick<RunResult, "deliveries" | "expected" | "perSecond" | "cpuPerDelivery" | "stampP50" | "stampP99" | "stampsComplete" | "stampCpuPerDelivery">> {
   const messages = messagesOverride ? Number(messagesOverride) : size >= 5000 ? 20 : 100;
   // Profiling: an idle second on each side of the flood marks it out in the profile.
   if (cpuProf) await sleep(1000);
@@ -409,14 +413,17 @@ async function measure(
   const seconds = (Math.max(...done.map((d) => d.last)) - started) / 1000;
 
   const completions: number[] = [];
+  const stampCpuBefore = cpuSeconds(pid);
   for (let s = 0; s < STAMPS; s++) {
     const stamps = loads.map((load) => load.next("stamp-done", 10_000).catch(() => undefined));
     loads.forEach((load, i) => load.send({ type: "stamp", emit: i === 0 }));
     const results = await Promise.all(stamps);
     if (results.every((r) => r !== undefined)) completions.push(Math.max(...results.map((r) => r.last)) - results[0].sentAt);
   }
+  const stampCpu = cpuSeconds(pid) - stampCpuBefore;
   completions.sort((a, b) => a - b);
   return {
+    stampCpuPerDelivery: stampCpu / Math.max(1, clients * completions.length),
     deliveries,
     expected: clients * messages,
     perSecond: deliveries / seconds,
@@ -454,14 +461,15 @@ function table(size: number, runs: RunResult[]): string {
   const lines = [
     `### ${fmt(size)} sockets`,
     "",
-    "| system | rounds | deliveries/s median (spread) | server CPU µs per delivery median (spread) | broadcast-to-all p50 / p99 ms (medians) | connect s | RSS KB per socket | lost |",
-    "|---|---|---|---|---|---|---|---|",
+    "| system | rounds | flood: deliveries/s median (spread) | flood: server CPU µs per delivery median (spread) | single broadcasts: server CPU µs per delivery median (spread) | single broadcast to all, p50 / p99 ms (medians) | connect s | RSS KB per socket | lost |",
+    "|---|---|---|---|---|---|---|---|---|",
   ];
   for (const [system, list] of bySystem) {
     const per = list.map((r) => r.perSecond);
     const cpu = list.map((r) => r.cpuPerDelivery * 1e6);
+    const stampCpu = list.map((r) => r.stampCpuPerDelivery * 1e6);
     lines.push(
-      `| ${system} | ${list.length} | ${fmt(median(per))} (${spread(per)}) | ${fmt(median(cpu), 1)} (${spread(cpu, 1)}) | ${fmt(median(list.map((r) => r.stampP50)), 1)} / ${fmt(median(list.map((r) => r.stampP99)), 1)} | ${fmt(median(list.map((r) => r.connectSeconds)), 1)} | ${fmt(median(list.map((r) => r.rssPerSocket / 1024)), 1)} | ${list.map((r) => r.expected - r.deliveries + r.failed * 0).join(", ")} |`,
+      `| ${system} | ${list.length} | ${fmt(median(per))} (${spread(per)}) | ${fmt(median(cpu), 1)} (${spread(cpu, 1)}) | ${fmt(median(stampCpu), 1)} (${spread(stampCpu, 1)}) | ${fmt(median(list.map((r) => r.stampP50)), 1)} / ${fmt(median(list.map((r) => r.stampP99)), 1)} | ${fmt(median(list.map((r) => r.connectSeconds)), 1)} | ${fmt(median(list.map((r) => r.rssPerSocket / 1024)), 1)} | ${list.map((r) => r.expected - r.deliveries).join(", ")} |`,
     );
   }
   return lines.join("\n");
@@ -494,7 +502,7 @@ async function main(): Promise<void> {
           for (const run of await runSystem(system, sizes, round, redis.url, workers, cpuProf)) {
             runs.push(run);
             process.stdout.write(
-              `round ${round} ${fmt(run.size)} ${system.name}: ${fmt(run.perSecond)} deliveries/s, ${fmt(run.cpuPerDelivery * 1e6, 1)} µs CPU/delivery, stamps p50 ${fmt(run.stampP50, 1)} p99 ${fmt(run.stampP99, 1)} ms, connect ${fmt(run.connectSeconds, 1)} s, ${fmt(run.rssPerSocket / 1024, 1)} KB/socket, ${run.expected - run.deliveries} lost, ${run.failed} failed\n`,
+              `round ${round} ${fmt(run.size)} ${system.name}: ${fmt(run.perSecond)} deliveries/s, ${fmt(run.cpuPerDelivery * 1e6, 1)} µs CPU/delivery, stamps ${fmt(run.stampCpuPerDelivery * 1e6, 1)} µs CPU/delivery p50 ${fmt(run.stampP50, 1)} p99 ${fmt(run.stampP99, 1)} ms, connect ${fmt(run.connectSeconds, 1)} s, ${fmt(run.rssPerSocket / 1024, 1)} KB/socket, ${run.expected - run.deliveries} lost, ${run.failed} failed\n`,
             );
           }
         } catch (error) {
