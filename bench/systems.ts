@@ -14,6 +14,8 @@ export interface SystemSpec {
   /** Whether it shares rooms through Redis (so an outside emitter reaches it). */
   redis: boolean;
   command(port: number, redisUrl: string): string[];
+  /** The Node binary that runs it (default: the one running the bench). */
+  node?: string;
 }
 
 export const SYSTEMS: readonly SystemSpec[] = [
@@ -75,14 +77,16 @@ export const SYSTEMS: readonly SystemSpec[] = [
  * mode), e.g. `git archive <commit> | tar -x -C <dir>` built there, to measure a change A B A B
  * against it (`--systems=single` picks both single-machine systems, `--systems=redis` the Redis
  * ones). Same app, same flags. `BENCH_VARIANTS=<name>=<dir>,...` adds more builds the same way,
- * named "sio-gateway <name> (single machine)" and "sio-gateway <name> (redis)".
+ * named "sio-gateway <name> (single machine)" and "sio-gateway <name> (redis)";
+ * `<name>=<dir>@<node binary>` runs that build on another Node (e.g. Node 24 beside Node 20).
  */
-function addBuild(label: string, buildRoot: string): void {
+function addBuild(label: string, buildRoot: string, node?: string): void {
   for (const mode of ["single machine", "redis"]) {
     const current = SYSTEMS.find((system) => system.name === `sio-gateway (${mode})`)!;
     (SYSTEMS as SystemSpec[]).push({
       ...current,
       name: `sio-gateway ${label} (${mode})`,
+      ...(node ? { node } : {}),
       command: (port, redisUrl) => current.command(port, redisUrl).map((arg) => (arg === `${root}dist/cli/main.js` ? `${buildRoot}/dist/cli/main.js` : arg)),
     });
   }
@@ -90,8 +94,9 @@ function addBuild(label: string, buildRoot: string): void {
 const baselineRoot = process.env.BENCH_BASELINE_ROOT;
 if (baselineRoot) addBuild("baseline", baselineRoot);
 for (const entry of (process.env.BENCH_VARIANTS ?? "").split(",").filter(Boolean)) {
-  const [label, dir] = entry.split("=");
-  if (label && dir) addBuild(label, dir);
+  const [label, target] = entry.split("=");
+  const [dir, node] = (target ?? "").split("@");
+  if (label && dir) addBuild(label, dir, node);
 }
 
 export const REFERENCE = "standard recipe (sticky + redis)";
@@ -105,7 +110,7 @@ export class RunningSystem {
   ) {}
 
   static start(spec: SystemSpec, port: number, redisUrl: string): Promise<RunningSystem> {
-    const child = spawn(process.execPath, spec.command(port, redisUrl), {
+    const child = spawn(spec.node ?? process.execPath, spec.command(port, redisUrl), {
       // REDIS_URL only for the systems that use Redis: the gateway reads it like --redis, so setting it
       // for "single machine" ran that system in Redis mode (bench/RESULTS.md before 2026-11-28).
       env: { ...process.env, PORT: String(port), REDIS_URL: spec.redis ? redisUrl : undefined, WORKERS: "2" },
