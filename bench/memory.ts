@@ -92,7 +92,10 @@ const ALL: MemorySystem[] = [
 if (gatewayRoot) ALL.push({ name: "baseline gateway redis", servedByChild: true, command: gatewayCommand("redis", undefined, gatewayRoot) });
 
 const wanted = argOf("systems")?.split(",");
-const PICKED = wanted ? ALL.filter((system) => wanted.some((word) => system.name.includes(word))) : ALL;
+/** A word picks the systems whose name contains it, or only the one it names exactly. */
+const PICKED = wanted
+  ? ALL.filter((system) => wanted.some((word) => system.name === word || (!ALL.some((s) => s.name === word) && system.name.includes(word))))
+  : ALL;
 
 /**
  * `--variants=name:KEY=value;KEY=value|name2:...`: every picked system also runs with each
@@ -428,7 +431,10 @@ async function startSystem(system: MemorySystem, redisUrl: string): Promise<{ ch
       resolve();
     });
     child.once("exit", (code) => (clearTimeout(timer), reject(new Error(`${system.name} exited (${code}): ${output}`))));
-    child.stderr.on("data", (chunk: Buffer) => process.stderr.write(`[${system.name}] ${chunk.toString()}`));
+    child.stderr.on("data", (chunk: Buffer) => {
+      const text = chunk.toString().replace(/^(Debugger listening|Debugger ending|For help, see).*\n/gm, "");
+      if (text) process.stderr.write(`[${system.name}] ${text}`);
+    });
   });
   return { child, port, inspectPort };
 }
@@ -615,7 +621,7 @@ async function main(): Promise<void> {
     `\`${process.argv.slice(2).join(" ") || "(defaults)"}\`, N = ${N}, node ${process.version}, NODE_OPTIONS for the systems: \`${nodeOptions || "(none)"}\`; load average at start ${load}, ` +
       `${((performance.now() - started) / 1000).toFixed(0)} s.`,
     "",
-    "KB per socket: (value at N − value at 0) / N, after a forced full GC (RSS also before it). Medians over rounds when more than one.",
+    `KB per socket: (value at N − value at 0) / N. "idle no GC": the worker's RSS after the clients sat idle ${idleSeconds} s, before any forced GC (what an operator sees); the other columns after a forced full GC (worker, whole tree with the primary collected too, V8 heap). Medians (and spread) over rounds when more than one.`,
     "",
     "| system | rounds | worker RSS | worker RSS idle no GC | tree RSS | heap used | heap total | connect s |",
     "|---|---:|---:|---:|---:|---:|---:|---:|",
