@@ -32,15 +32,15 @@ export interface GatewayOptions {
   shutdownTimeout?: number;
   /** Time for every worker to become ready at start (app set up, adapter connected), in ms; past it, start fails naming what it waited for. @default 30000 */
   startTimeout?: number;
-  /** Time the primary waits for a connection's request headers, in ms. @default 10000 */
+  /** Time a connection may take to send its first request head, in ms (then 408): in the worker's front door, or in the primary for --trust-proxy peers and with --cookie. @default 10000 */
   headerTimeout?: number;
-  /** Bytes of request headers the primary reads at most (beyond: 431). @default 16384 */
+  /** Bytes of request headers a request may have (beyond: 431), in the primary and in the workers. @default 16384 */
   maxHeaderSize?: number;
   /** Events per second one socket may send (burst of the same size); 0 turns it off. @default 50 */
   rateLimit?: number;
   /** Open connections accepted from one client IP; 0 turns it off. @default 1000 */
   maxConnsPerIp?: number;
-  /** Connections the primary lets wait for their request head at once, all clients together (beyond: 503). @default 10000 */
+  /** Connections still sending their first request head at once, all clients together (beyond: 503); each worker holds its share of those handed over on accept. @default 10000 */
   maxPendingHeads?: number;
   /** Operational log level. @default "info" */
   logLevel?: LogLevel;
@@ -249,14 +249,14 @@ export const OPTION_SPECS: Readonly<Record<OptionName, OptionSpec>> = {
   headerTimeout: {
     flag: "header-timeout",
     env: "HEADER_TIMEOUT",
-    description: "ms the primary waits for a request head (then 408)",
+    description: "ms a connection may take to send its first request head (then 408)",
     defaultText: "10000",
     parse: integer(1, MAX_MS, "a duration in ms (integer >= 1)"),
   },
   maxHeaderSize: {
     flag: "max-header-size",
     env: "MAX_HEADER_SIZE",
-    description: "bytes of request head the primary reads at most (then 431)",
+    description: "bytes of request head a request may have (then 431)",
     defaultText: "16384",
     parse: integer(256, 1 << 20, "a size in bytes from 256 to 1048576"),
   },
@@ -270,7 +270,7 @@ export const OPTION_SPECS: Readonly<Record<OptionName, OptionSpec>> = {
   maxPendingHeads: {
     flag: "max-pending-heads",
     env: "MAX_PENDING_HEADS",
-    description: "connections waiting for their request head at once, all clients together (then 503)",
+    description: "connections still sending their first request head, all clients together; each worker holds its share (then 503)",
     defaultText: "10000",
     parse: integer(1, 10_000_000, "an integer >= 1"),
   },
