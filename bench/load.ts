@@ -172,6 +172,8 @@ async function run(task: Task, report: Report, waitForGo: Wait): Promise<Record<
       }, 250);
       await finished;
       clearInterval(quiet);
+      // The server's CPU per delivery is read between "connected" and this: connects and closes are not deliveries.
+      report({ type: "delivered" });
       const seconds = ((last || now()) - started) / 1000;
       for (const client of clients) client.close();
       return { clients: clients.length, failed, expected, received, lost: expected - received, seconds, perSecond: received / seconds };

@@ -126,8 +126,11 @@ interface Run {
   rssPerConnection?: number;
 }
 
-/** Runs one task in a forked load generator; `onConnected` runs when the generator says its clients are up. */
-function runLoad(task: Task, onConnected: () => void): Promise<Record<string, number>> {
+/**
+ * Runs one task in a forked load generator; `onConnected` runs when the generator says its clients are up,
+ * `onDelivered` when a fan-out's deliveries are all in (before its clients close).
+ */
+function runLoad(task: Task, onConnected: () => void, onDelivered: () => void): Promise<Record<string, number>> {
   const child = fork(`${here}load.ts`, [], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => (child.kill("SIGKILL"), reject(new Error(`${task.scenario}: no result within 120 s`))), 120_000);
@@ -135,6 +138,8 @@ function runLoad(task: Task, onConnected: () => void): Promise<Record<string, nu
       if (message.type === "connected") {
         onConnected();
         child.send({ type: "go" });
+      } else if (message.type === "delivered") {
+        onDelivered();
       } else if (message.type === "result") {
         clearTimeout(timer);
         resolve(message.result!);
@@ -153,12 +158,19 @@ async function runOnce(scenario: Scenario, spec: SystemSpec, round: number, redi
     const pid = system.child.pid!;
     const idleRss = rssBytes(pid);
     let rssPerConnection: number | undefined;
-    const cpuBefore = cpuSeconds(pid);
+    let cpuBefore = cpuSeconds(pid);
+    let cpuAfter: number | undefined;
     const task = scenario.task(system.url, spec, redisUrl);
-    const result = await runLoad(task, () => {
-      if (scenario.measureMemory && task.scenario === "fanout") rssPerConnection = (rssBytes(pid) - idleRss) / task.clients;
-    });
-    const cpu = cpuSeconds(pid) - cpuBefore;
+    const result = await runLoad(
+      task,
+      () => {
+        if (scenario.measureMemory && task.scenario === "fanout") rssPerConnection = (rssBytes(pid) - idleRss) / task.clients;
+        // A fan-out's CPU per delivery counts the broadcasts only, from here to "delivered" (before 2026-11-28 it included every client's connect and close).
+        if (task.scenario === "fanout") cpuBefore = cpuSeconds(pid);
+      },
+      () => (cpuAfter = cpuSeconds(pid)),
+    );
+    const cpu = (cpuAfter ?? cpuSeconds(pid)) - cpuBefore;
     return { scenario: scenario.id, system: spec.name, round, result, cpuPerOperation: cpu / Math.max(1, scenario.operations(result)), rssPerConnection };
   } finally {
     await system.stop();
