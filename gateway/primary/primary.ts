@@ -20,6 +20,7 @@ import { clientIp, isTrustedProxy, normalizeIp, trustedProxies } from "../client
 import { chooseSlot, slotForIp, type RouteReason } from "../routing.js";
 import { RecoveryRelay } from "./recovery-relay.js";
 import { WorkerPool } from "./worker-pool.js";
+import { workerExecArgv } from "./worker-flags.js";
 
 /** How long a connection waits for its slot's worker to be (re)started before another worker takes it, in ms. */
 const HANDOFF_WAIT = 5000;
@@ -76,7 +77,11 @@ export class Primary {
   /** Listens, starts the workers and resolves with the public port once every worker is ready. */
   async start(): Promise<number> {
     // "advanced" serialization sends the bytes already read as a Buffer, not as a string.
-    cluster.setupPrimary({ exec: fileURLToPath(new URL("../worker/main.js", import.meta.url)), serialization: "advanced" });
+    cluster.setupPrimary({
+      exec: fileURLToPath(new URL("../worker/main.js", import.meta.url)),
+      serialization: "advanced",
+      execArgv: workerExecArgv(process.execArgv, process.env.NODE_OPTIONS),
+    });
     // Single-machine mode: the workers' rooms and broadcasts go through the primary, by the cluster
     // adapter, or with connection-state recovery by the recovery relay (whichever the app's workers use).
     const recovery = this.options.redis ? undefined : new RecoveryRelay(this.logger);
