@@ -24,6 +24,8 @@ import { workerExecArgv } from "./worker-flags.js";
 
 /** How long a connection waits for its slot's worker to be (re)started before another worker takes it, in ms. */
 const HANDOFF_WAIT = 5000;
+/** At most one "a worker could not take a connection" warning per this many ms. */
+const NOT_RECEIVED_WARNING_INTERVAL = 10_000;
 
 /**
  * The primary: owns the public port, picks a worker slot for each connection and hands the
@@ -52,6 +54,8 @@ export class Primary {
   private readonly handOverOnAccept: boolean;
   /** Connections still reading their request head (capped by --max-pending-heads). */
   private pendingHeads = 0;
+  /** When a worker last failed to take a socket was logged (Date.now(); then at most every 10 s). */
+  private notReceivedWarnedAt = 0;
   /** Whether the untrusted forwarding-header warning was logged (once; then only counted). */
   private warnedUntrustedForward = false;
   private server: Server | undefined;
@@ -310,6 +314,7 @@ export class Primary {
     const id = this.handoffs.add(socket, worker.id, (why) => {
       if (why === "not-received") {
         hold.handBack();
+        this.warnNotReceived(target.slot);
         return this.refuse(socket, 503, `worker ${target.slot} could not take the connection`, "worker-not-received");
       }
       const record = this.pool.recordOf(worker);
@@ -339,6 +344,21 @@ export class Primary {
   private sendPeers(): void {
     const message = ipcMessage<PrimaryToWorker>({ type: "peers", paths: this.pool.peerPaths(), hung: this.pool.hungSlots() });
     for (const record of this.pool.liveRecords()) sendTo(record.worker, message);
+  }
+
+  /**
+   * A worker that cannot take a socket (Node's NODE_HANDLE_NACK: its recvmsg dropped the descriptor) is
+   * nearly always at its open-file limit: the clients get 503, and the operator needs the cause, not
+   * only a count. Once per 10 s at most, however many follow (each is counted).
+   */
+  private warnNotReceived(slot: number): void {
+    const now = Date.now();
+    if (now - this.notReceivedWarnedAt < NOT_RECEIVED_WARNING_INTERVAL) return;
+    this.notReceivedWarnedAt = now;
+    this.logger.warn(
+      { slot },
+      'a worker could not take a connection (answered 503): usually its open-file limit (ulimit -n; see `sio-gateway doctor`); further ones are counted in sio_gateway_primary_rejected_total{reason="worker-not-received"}',
+    );
   }
 
   private refuse(socket: Socket, status: 400 | 408 | 429 | 431 | 503, detail: string, reason: string): void {
