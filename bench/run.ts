@@ -183,6 +183,11 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
+/** CPU ms per operation: three decimals, more below 0.01 ms (a fan-out delivery costs a few µs). */
+function cpuMs(value: number): string {
+  return fmt(value, value < 0.01 ? 4 : 3);
+}
+
 function fmt(value: number, digits = 0): string {
   if (!Number.isFinite(value)) return "–";
   return value.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
@@ -215,7 +220,7 @@ function table(scenario: Scenario, runs: Run[]): string {
     const extras = scenario.extras.map((extra) => fmt(median(systemRuns.map((run) => run.result[extra] ?? NaN)), /p\d\d|P\d\d/.test(extra) ? 2 : 0));
     const memory = scenario.measureMemory ? [fmt(median(systemRuns.map((run) => run.rssPerConnection!)) / 1024, 1)] : [];
     lines.push(
-      `| ${system} | ${fmt(value, digits)} | ${fmt(Math.min(...values), digits)}–${fmt(Math.max(...values), digits)} | ${Number.isFinite(ratio) ? `${ratio.toFixed(2)}x` : "–"} | ${fmt(median(systemRuns.map((run) => run.cpuPerOperation)) * 1000, 3)} | ${[...extras, ...memory].join(" | ")} |`,
+      `| ${system} | ${fmt(value, digits)} | ${fmt(Math.min(...values), digits)}–${fmt(Math.max(...values), digits)} | ${Number.isFinite(ratio) ? `${ratio.toFixed(2)}x` : "–"} | ${cpuMs(median(systemRuns.map((run) => run.cpuPerOperation)) * 1000)} | ${[...extras, ...memory].join(" | ")} |`,
     );
   }
   return lines.join("\n");
