@@ -2,15 +2,16 @@
  * V8 flags for the worker processes.
  *
  * A worker holding thousands of idle sockets is mostly old-generation objects; V8's default young
- * generation (up to 16 MB per semi-space on Node 20, more on Node 24) sits on top of that as
- * resident memory the sockets never use. Two megabytes per semi-space took 10,000 idle sockets
- * on one worker from 14.7 to 13.0 KB RSS each on Node 20 and from 21.2 to 14.5 KB on Node 24,
- * with the fan-out CPU per delivery unchanged within the noise (bench/RESULTS.memory.md, lever 3).
+ * generation (16 MB per semi-space on Node 20, more on Node 24) sits on top of them as resident
+ * memory the sockets never use. At 60,000 idle sockets over 4 workers (bench/RESULTS.scale.md,
+ * "young generation"), 8 MB took 14.2–14.8 KB RSS per socket to 12.5–13.0 KB for +4–8 % CPU per
+ * broadcast delivery; 2 MB saved no more and cost +25 %. On Node 24, 5,000 sockets on one worker:
+ * 15.8 → 13.2 KB per socket at idle.
  *
  * An operator's own choice wins: a semi-space flag in the primary's flags or in NODE_OPTIONS
  * (which the workers inherit) leaves ours out.
  */
-export const WORKER_SEMI_SPACE_FLAG = "--max-semi-space-size=2";
+export const WORKER_SEMI_SPACE_FLAG = "--max-semi-space-size=8";
 
 const SEMI_SPACE = /--(max|min)[-_]semi[-_]space[-_]size/;
 
