@@ -20,14 +20,14 @@
  * bench/RESULTS.fanout.quick.md, ignored by git). The eiows systems need eiows installed at EIOWS_PATH (see
  * bench/app-eiows.mjs) and Node ≥ 22.9: run the whole bench under that node.
  */
-import { fork, spawn, type ChildProcess } from "node:child_process";
+import { fork, type ChildProcess } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { WebSocket } from "ws";
 import { freePort } from "../test/helpers/ports.js";
 import { RedisServer } from "../test/helpers/redis-server.js";
-import { cpuSeconds, processTree, rssBytes } from "./systems.js";
+import { cpuSeconds, rssBytes, startServerProcess, stopProcessTree } from "./systems.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const here = fileURLToPath(new URL(".", import.meta.url));
@@ -230,46 +230,16 @@ interface Running {
   port: number;
 }
 
-function startSystem(system: FanoutSystem, port: number, redisUrl: string, workers: number, cpuProf: string | undefined): Promise<Running> {
+async function startSystem(system: FanoutSystem, port: number, redisUrl: string, workers: number, cpuProf: string | undefined): Promise<Running> {
   // As node's own flags (Node 20 refuses --cpu-prof in NODE_OPTIONS); cluster workers inherit them.
   const profiling = cpuProf ? ["--cpu-prof", `--cpu-prof-dir=${cpuProf}`, "--cpu-prof-interval=100"] : [];
-  const child = spawn(process.execPath, [...profiling, ...system.command(port, redisUrl, workers)], {
-    env: { ...process.env, PORT: String(port), REDIS_URL: system.redis ? redisUrl : undefined, WORKERS: String(workers), ...system.env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${system.name} not ready in 30 s: ${output}`)), 30_000);
-    child.stdout.on("data", (chunk: Buffer) => {
-      output += chunk.toString();
-      if (!/^ready: /m.test(output)) return;
-      clearTimeout(timer);
-      resolve({ child, port });
-    });
-    child.once("exit", (code) => (clearTimeout(timer), reject(new Error(`${system.name} exited (${code}): ${output}`))));
-  });
+  const env = { ...process.env, PORT: String(port), REDIS_URL: system.redis ? redisUrl : undefined, WORKERS: String(workers), ...system.env };
+  return { child: await startServerProcess(system.name, process.execPath, [...profiling, ...system.command(port, redisUrl, workers)], env), port };
 }
 
-async function stopSystem({ child }: Running): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const pids = processTree(child.pid!);
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  child.kill("SIGTERM");
-  // The gateway's workers drain and exit (writing their --cpu-prof); anything left after 5 s is killed.
-  const timer = setTimeout(() => pids.forEach(killQuietly), 5000);
-  await exited;
-  await new Promise((resolve) => setTimeout(resolve, 300));
-  clearTimeout(timer);
-  pids.forEach(killQuietly);
-}
-
-function killQuietly(pid: number): void {
-  try {
-    process.kill(pid, "SIGKILL");
-  } catch {
-    // already gone
-  }
+/** The gateway's workers drain and exit (writing their --cpu-prof) before what is left is killed. */
+function stopSystem({ child }: Running): Promise<void> {
+  return stopProcessTree(child, 300);
 }
 
 // ---------------------------------------------------------------------------------------------

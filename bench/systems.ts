@@ -109,42 +109,54 @@ export class RunningSystem {
     readonly port: number,
   ) {}
 
-  static start(spec: SystemSpec, port: number, redisUrl: string): Promise<RunningSystem> {
-    const child = spawn(spec.node ?? process.execPath, spec.command(port, redisUrl), {
-      // REDIS_URL only for the systems that use Redis: the gateway reads it like --redis, so setting it
-      // for "single machine" ran that system in Redis mode (bench/RESULTS.md before 2026-11-28).
-      env: { ...process.env, PORT: String(port), REDIS_URL: spec.redis ? redisUrl : undefined, WORKERS: "2" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${spec.name} not ready in 30 s: ${output}`)), 30_000);
-      child.stdout.on("data", (chunk: Buffer) => {
-        output += chunk.toString();
-        if (/^ready: /m.test(output)) {
-          clearTimeout(timer);
-          resolve(new RunningSystem(spec, child, port));
-        }
-      });
-      child.once("exit", (code) => (clearTimeout(timer), reject(new Error(`${spec.name} exited (${code}): ${output}`))));
-    });
+  static async start(spec: SystemSpec, port: number, redisUrl: string): Promise<RunningSystem> {
+    // REDIS_URL only for the systems that use Redis: the gateway reads it like --redis, so setting it
+    // for "single machine" ran that system in Redis mode (bench/RESULTS.md before 2026-11-28).
+    const env = { ...process.env, PORT: String(port), REDIS_URL: spec.redis ? redisUrl : undefined, WORKERS: "2" };
+    return new RunningSystem(spec, await startServerProcess(spec.name, spec.node ?? process.execPath, spec.command(port, redisUrl), env), port);
   }
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    const exited = new Promise((resolve) => this.child.once("exit", resolve));
-    const pids = processTree(this.child.pid!);
-    this.child.kill("SIGTERM");
-    const timer = setTimeout(() => pids.forEach((pid) => killQuietly(pid)), 5000);
-    await exited;
-    clearTimeout(timer);
-    for (const pid of pids) killQuietly(pid); // no worker outlives its run
+  stop(): Promise<void> {
+    return stopProcessTree(this.child);
   }
+}
+
+/** Starts a server process and resolves once it prints `ready: ` on stdout (at most 30 s; its stderr is in the error). */
+export function startServerProcess(name: string, node: string, args: string[], env: NodeJS.ProcessEnv): Promise<ChildProcess> {
+  const child = spawn(node, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name} not ready in 30 s: ${output}`)), 30_000);
+    child.stdout.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+      if (!/^ready: /m.test(output)) return;
+      clearTimeout(timer);
+      resolve(child);
+    });
+    child.once("exit", (code) => (clearTimeout(timer), reject(new Error(`${name} exited (${code}): ${output}`))));
+  });
+}
+
+/**
+ * Stops a server's whole process tree: SIGTERM, SIGKILL for anything left after 5 s, and after
+ * `settle` ms past its exit (time for its workers to write a --cpu-prof) every process it had is
+ * killed: no worker outlives its run.
+ */
+export async function stopProcessTree(child: ChildProcess, settle = 0): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  const pids = processTree(child.pid!);
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => pids.forEach(killQuietly), 5000);
+  await exited;
+  if (settle > 0) await new Promise((resolve) => setTimeout(resolve, settle));
+  clearTimeout(timer);
+  pids.forEach(killQuietly);
 }
 
 function killQuietly(pid: number): void {
