@@ -28,6 +28,7 @@ import { WebSocket } from "ws";
 import { freePort } from "../test/helpers/ports.js";
 import { RedisServer } from "../test/helpers/redis-server.js";
 import { cpuSeconds, rssBytes, startServerProcess, stopProcessTree } from "./systems.js";
+import { median, fmt } from "./stats.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const here = fileURLToPath(new URL(".", import.meta.url));
@@ -407,18 +408,6 @@ async function measure(
 // ---------------------------------------------------------------------------------------------
 // Report.
 // ---------------------------------------------------------------------------------------------
-
-function median(values: number[]): number {
-  const sorted = [...values].filter(Number.isFinite).sort((a, b) => a - b);
-  if (sorted.length === 0) return NaN;
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
-
-function fmt(value: number, digits = 0): string {
-  if (!Number.isFinite(value)) return "–";
-  return value.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
-}
 
 function spread(values: number[], digits = 0): string {
   const finite = values.filter(Number.isFinite);

@@ -30,6 +30,7 @@ import { WebSocket } from "ws";
 import { freePort } from "../test/helpers/ports.js";
 import { RedisServer } from "../test/helpers/redis-server.js";
 import { processTree } from "./systems.js";
+import { median } from "./stats.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const argOf = (name: string): string | undefined => process.argv.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
@@ -593,12 +594,6 @@ function perSocketJson(result: RunResult): Record<string, unknown> {
     return out;
   };
   return { system: result.system, n: result.n, perSocketKB: perSocket(result), byKind: delta("byKind"), byRetainer: delta("byRetainer") };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 async function main(): Promise<void> {

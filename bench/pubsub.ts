@@ -21,6 +21,7 @@ import { GatewayProcess } from "../test/helpers/gateway-process.js";
 import { RedisClusterSet } from "../test/helpers/redis-cluster.js";
 import { waitUntil } from "../test/helpers/wait.js";
 import { cpuSeconds } from "./systems.js";
+import { median } from "./stats.js";
 
 const quick = process.argv.includes("--quick");
 const ROUNDS = quick ? 1 : 3;
@@ -129,12 +130,6 @@ async function runOnce(set: RedisClusterSet, layout: Layout, mode: Mode, round: 
     for (const client of clients) client.close();
     await gateway.stop();
   }
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 const FIGURES: { key: keyof Run; label: string; digits: number }[] = [

@@ -34,6 +34,7 @@ import { freePort } from "../test/helpers/ports.js";
 import { RedisServer } from "../test/helpers/redis-server.js";
 import { RawSocketIoClient } from "./raw-socketio-client.js";
 import { RunningSystem, SYSTEMS, cpuSeconds, processTree, rssBytes, type SystemSpec } from "./systems.js";
+import { median, fmt } from "./stats.js";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 const quick = process.argv.includes("--quick");
@@ -591,18 +592,6 @@ async function memoryRun(variant: Variant, redis: Redis, redisUrl: string): Prom
 
 // ---------------------------------------------------------------------------------------------
 // The report.
-
-function median(values: number[]): number {
-  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
-  if (sorted.length === 0) return NaN;
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
-
-function fmt(value: number, digits = 0): string {
-  if (!Number.isFinite(value)) return "–";
-  return value.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
-}
 
 const spread = (values: number[], digits = 0): string => (values.length ? `${fmt(Math.min(...values), digits)}–${fmt(Math.max(...values), digits)}` : "–");
 

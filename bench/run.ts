@@ -13,6 +13,7 @@ import { RedisServer } from "../test/helpers/redis-server.js";
 import { freePort } from "../test/helpers/ports.js";
 import type { Task } from "./load.js";
 import { REFERENCE, RunningSystem, SYSTEMS, cpuSeconds, rssBytes, type SystemSpec } from "./systems.js";
+import { median, fmt } from "./stats.js";
 
 const quick = process.argv.includes("--quick");
 const only = process.argv.find((arg) => arg.startsWith("--only="))?.slice(7);
@@ -177,20 +178,9 @@ async function runOnce(scenario: Scenario, spec: SystemSpec, round: number, redi
   }
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
-
 /** CPU ms per operation: three decimals, more below 0.01 ms (a fan-out delivery costs a few µs). */
 function cpuMs(value: number): string {
   return fmt(value, value < 0.01 ? 4 : 3);
-}
-
-function fmt(value: number, digits = 0): string {
-  if (!Number.isFinite(value)) return "–";
-  return value.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 }
 
 const EXTRA_LABELS: Record<string, string> = {
