@@ -319,14 +319,16 @@ async function run(build: Build, runOfSize: number, sockets: number, workers: nu
     // 1. Connect.
     const phaseTimeout = 30_000 + sockets * 2;
     const clientPids = clients.map((client) => client.child.pid!);
-    const cpu0 = {
+    /** CPU seconds so far, per part (user + system; and system alone for the kernel's share). */
+    const cpuNow = () => ({
       gateway: cpuSeconds(gatewayPid),
       primary: ownCpuSeconds(gatewayPid),
       clients: clientsCpu(),
       redis: cpuSeconds(redisPid),
       gatewaySystem: systemSeconds([gatewayPid]),
       clientsSystem: systemSeconds(clientPids),
-    };
+    });
+    const cpu0 = cpuNow();
     const kernel0 = kernelCounters();
     const reports = await withTimeout(
       Promise.all(
@@ -409,14 +411,7 @@ async function run(build: Build, runOfSize: number, sockets: number, workers: nu
     const deliveries: number[] = [];
     let missing = 0;
     let dropped = 0;
-    const bcast0 = {
-      gateway: cpuSeconds(gatewayPid),
-      primary: ownCpuSeconds(gatewayPid),
-      clients: clientsCpu(),
-      redis: cpuSeconds(redisPid),
-      gatewaySystem: systemSeconds([gatewayPid]),
-      clientsSystem: systemSeconds(clientPids),
-    };
+    const bcast0 = cpuNow();
     const broadcastDeadline = now() + 150_000;
     for (let index = 0; index < BROADCASTS && now() < broadcastDeadline; index++) {
       const expecting = await withTimeout(
