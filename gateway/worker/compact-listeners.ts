@@ -23,10 +23,25 @@ export function compactEmitter(emitter: unknown): void {
   const copy: Record<string | symbol, unknown> = {};
   for (const key of Reflect.ownKeys(events)) {
     const value = (events as Record<string | symbol, unknown>)[key];
-    copy[key] = Array.isArray(value) ? value.slice() : value;
+    copy[key] = Array.isArray(value) ? exactCopy(value) : value;
   }
   Object.setPrototypeOf(copy, null);
   holder._events = copy;
+}
+
+/**
+ * An exact-size copy of an array with its own extra properties too: Node 24's EventEmitter keeps a
+ * counter on each listener array (`Symbol(events.emitting)`: copy-on-write while it emits) and a
+ * `warned` flag; a copy without the counter would let a listener removed during an emit shift the
+ * array under the loop (the next listener skipped).
+ */
+function exactCopy(array: unknown[]): unknown[] {
+  const copy = array.slice();
+  for (const key of Reflect.ownKeys(array)) {
+    if (key === "length" || (typeof key === "string" && String(Number(key)) === key)) continue;
+    (copy as unknown as Record<string | symbol, unknown>)[key] = (array as unknown as Record<string | symbol, unknown>)[key];
+  }
+  return copy;
 }
 
 /** Replaces `holder[key]`, when it is an array, by an exact-size copy (same elements, same order). */
@@ -34,7 +49,7 @@ function compactArray(holder: unknown, key: string): void {
   if (typeof holder !== "object" || holder === null) return;
   const record = holder as Record<string, unknown>;
   const value = record[key];
-  if (Array.isArray(value)) record[key] = value.slice();
+  if (Array.isArray(value)) record[key] = exactCopy(value);
 }
 
 /** Replaces every listener array of a component-emitter (socket.io-parser's Decoder) by an exact-size copy. */

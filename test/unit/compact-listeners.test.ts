@@ -65,6 +65,20 @@ describe("compactEmitter", () => {
     assert.deepEqual(after, before);
   });
 
+  it("keeps emitting right when a listener removes itself during an emit (Node 24 counts emits on the listener array)", () => {
+    const emitter = new EventEmitter();
+    const calls: string[] = [];
+    emitter.on("tick", () => calls.push("first"));
+    emitter.once("tick", () => calls.push("once"));
+    emitter.on("tick", () => calls.push("last"));
+    emitter.on("other", () => {});
+    emitter.removeAllListeners("other"); // a removal: what compaction is for
+    compactEmitter(emitter);
+    emitter.emit("tick");
+    emitter.emit("tick");
+    assert.deepEqual(calls, ["first", "once", "last", "first", "last"]);
+  });
+
   it("ignores what is not an emitter with its own `_events`", () => {
     compactEmitter(undefined);
     compactEmitter(null);
