@@ -46,10 +46,17 @@ describe("Redis presence store", () => {
     await Promise.all([a.heartbeat(), b.heartbeat()]);
     const heard: PresenceChange[] = [];
     b.onChange((change) => change.room === "lobby" && heard.push(change));
-    // The subscription is asynchronous: a first change confirms it is in place.
-    await waitUntil(async () => (await a.join("/", "lobby", "warm", "{}"), heard.length > 0), "b hears a's join");
-    await a.leave("/", "lobby", "warm");
-    await waitUntil(() => heard.some((change) => change.kind === "leave"), "b hears a's leave");
+    // The subscription is asynchronous: a first change heard confirms it is in place. Each try joins
+    // a new member (joining one already in is no change, so a join made before the subscription
+    // would never be heard again), and every one of them leaves before the test proper.
+    const warm: string[] = [];
+    await waitUntil(async () => {
+      warm.push(`warm${warm.length}`);
+      await a.join("/", "lobby", warm[warm.length - 1], "{}");
+      return heard.length > 0;
+    }, "b hears a's join");
+    for (const member of warm) await a.leave("/", "lobby", member);
+    await waitUntil(() => heard.filter((change) => change.kind === "leave").length === warm.length, "b hears every warm-up member leave");
     heard.length = 0;
 
     const first = await a.join("/", "lobby", "s1", '{"name":"Ada"}');
