@@ -27,10 +27,9 @@ import { fileURLToPath } from "node:url";
 import { WebSocket } from "ws";
 import { freePort } from "../test/helpers/ports.js";
 import { RedisServer } from "../test/helpers/redis-server.js";
-import { cpuSeconds, rssBytes, startServerProcess, stopProcessTree } from "./systems.js";
+import { NO_CLIENT_LIMITS, cpuSeconds, gatewayStartArgs, rssBytes, startServerProcess, stopProcessTree } from "./systems.js";
 import { median, fmt } from "./stats.js";
 
-const root = fileURLToPath(new URL("..", import.meta.url));
 const here = fileURLToPath(new URL(".", import.meta.url));
 const LOADS = 2;
 const STAMPS = 10;
@@ -183,30 +182,12 @@ const baselineRoot = process.env.BENCH_BASELINE_ROOT ?? "/tmp/sio-base";
 const eiowsApp = `${here}app-eiows.mjs`;
 
 function gateway(name: string, options: { redis: boolean; app: string; build?: string }): FanoutSystem {
-  const build = options.build ?? root;
   return {
     name,
     kind: "socketio",
     redis: options.redis,
-    command: (port, redisUrl, workers) => [
-      `${build}dist/cli/main.js`,
-      "start",
-      "--host",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--workers",
-      String(workers),
-      ...(options.redis ? ["--redis", redisUrl] : []),
-      "--app",
-      options.app,
-      "--rate-limit",
-      "0",
-      "--max-conns-per-ip",
-      "0",
-      "--log-level",
-      "warn",
-    ],
+    command: (port, redisUrl, workers) =>
+      gatewayStartArgs({ build: options.build, port, workers, redisUrl: options.redis ? redisUrl : undefined, app: options.app, flags: NO_CLIENT_LIMITS }),
   };
 }
 

@@ -29,7 +29,7 @@ import { fileURLToPath } from "node:url";
 import { WebSocket } from "ws";
 import { freePort } from "../test/helpers/ports.js";
 import { RedisServer } from "../test/helpers/redis-server.js";
-import { processTree } from "./systems.js";
+import { gatewayStartArgs, processTree } from "./systems.js";
 import { median } from "./stats.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -64,20 +64,14 @@ const gatewayCommand =
   (mode: "redis" | "single", rateLimit: string | undefined, distRoot = root) =>
   (port: number, inspectPort: number, redisUrl: string): string[] => [
     `--inspect=127.0.0.1:${inspectPort}`,
-    `${distRoot}/dist/cli/main.js`,
-    "start",
-    "--host",
-    "127.0.0.1",
-    "--port",
-    String(port),
-    "--workers",
-    "1",
-    ...(mode === "redis" ? ["--redis", redisUrl] : []),
-    "--app",
-    `${root}/bench/app.mjs`,
-    ...(rateLimit === undefined ? [] : ["--rate-limit", rateLimit]),
-    "--log-level",
-    "warn",
+    ...gatewayStartArgs({
+      build: distRoot,
+      port,
+      workers: 1,
+      redisUrl: mode === "redis" ? redisUrl : undefined,
+      app: `${root}/bench/app.mjs`,
+      flags: rateLimit === undefined ? [] : ["--rate-limit", rateLimit],
+    }),
   ];
 
 const ALL: MemorySystem[] = [

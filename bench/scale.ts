@@ -37,7 +37,7 @@ import { format, resolveConfig } from "prettier";
 import { freePort } from "../test/helpers/ports.js";
 import { EPHEMERAL_REDIS_ARGS, startRedisProcess } from "../test/helpers/redis-process.js";
 import type { ClientTask, ConnectedReport } from "./scale-client.js";
-import { RunningSystem, cpuSeconds, processTree, rssBytes, type SystemSpec } from "./systems.js";
+import { NO_CLIENT_LIMITS, RunningSystem, cpuSeconds, gatewayStartArgs, processTree, rssBytes, type SystemSpec } from "./systems.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const arg = (name: string): string | undefined => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
@@ -230,14 +230,15 @@ function spec(build: Build, workers: number): SystemSpec {
     name: `sio-gateway ${build.label} (${mode}, ${workers} workers)`,
     kind: "socketio",
     redis: mode === "redis",
-    command: (port, redisUrl) => [
-      `${build.root}/dist/cli/main.js`,
-      "start",
-      ...["--host", "127.0.0.1", "--port", String(port), "--workers", String(workers)],
-      ...(mode === "redis" ? ["--redis", redisUrl] : []),
-      ...["--app", `${root}bench/app-scale.mjs`, "--emit-token", EMIT_TOKEN],
-      ...["--rate-limit", "0", "--max-conns-per-ip", "0", "--log-level", "warn"],
-    ],
+    command: (port, redisUrl) =>
+      gatewayStartArgs({
+        build: build.root,
+        port,
+        workers,
+        redisUrl: mode === "redis" ? redisUrl : undefined,
+        app: `${root}bench/app-scale.mjs`,
+        flags: ["--emit-token", EMIT_TOKEN, ...NO_CLIENT_LIMITS],
+      }),
   };
 }
 

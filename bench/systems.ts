@@ -1,6 +1,7 @@
 /** The systems the benchmarks compare, each started fresh as a child process for every run. */
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ClientKind } from "./load.js";
 
@@ -18,55 +19,46 @@ export interface SystemSpec {
   node?: string;
 }
 
+/** Flags that take the gateway's per-client limits out of a bench's way (every client is a load generator). */
+export const NO_CLIENT_LIMITS = ["--rate-limit", "0", "--max-conns-per-ip", "0"];
+
+export interface GatewayStart {
+  /** The directory of the build to run (its dist/); default: this checkout. */
+  build?: string;
+  port: number;
+  workers: number;
+  /** `--redis` when given; single-machine mode otherwise. */
+  redisUrl?: string;
+  app: string;
+  /** Flags after `--app` (limits, an emit token…). */
+  flags?: readonly string[];
+}
+
+/** The arguments (after `node`) that start a sio-gateway build for a bench: every bench starts it this way. */
+export function gatewayStartArgs({ build = root, port, workers, redisUrl, app, flags = [] }: GatewayStart): string[] {
+  return [
+    join(build, "dist/cli/main.js"),
+    ...["start", "--host", "127.0.0.1", "--port", String(port), "--workers", String(workers)],
+    ...(redisUrl === undefined ? [] : ["--redis", redisUrl]),
+    ...["--app", app, ...flags, "--log-level", "warn"],
+  ];
+}
+
+/** sio-gateway with 2 workers and the lean app, in Redis or single-machine mode, from a build (default: this checkout), on a Node binary. */
+function gatewaySystem(name: string, redis: boolean, build?: string, node?: string): SystemSpec {
+  return {
+    name,
+    kind: "socketio",
+    redis,
+    ...(node ? { node } : {}),
+    command: (port, redisUrl) =>
+      gatewayStartArgs({ build, port, workers: 2, redisUrl: redis ? redisUrl : undefined, app: `${root}bench/app.mjs`, flags: NO_CLIENT_LIMITS }),
+  };
+}
+
 export const SYSTEMS: readonly SystemSpec[] = [
-  {
-    name: "sio-gateway (redis)",
-    kind: "socketio",
-    redis: true,
-    command: (port, redisUrl) => [
-      `${root}dist/cli/main.js`,
-      "start",
-      "--host",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--workers",
-      "2",
-      "--redis",
-      redisUrl,
-      "--app",
-      `${root}bench/app.mjs`,
-      "--rate-limit",
-      "0",
-      "--max-conns-per-ip",
-      "0",
-      "--log-level",
-      "warn",
-    ],
-  },
-  {
-    name: "sio-gateway (single machine)",
-    kind: "socketio",
-    redis: false,
-    command: (port) => [
-      `${root}dist/cli/main.js`,
-      "start",
-      "--host",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--workers",
-      "2",
-      "--app",
-      `${root}bench/app.mjs`,
-      "--rate-limit",
-      "0",
-      "--max-conns-per-ip",
-      "0",
-      "--log-level",
-      "warn",
-    ],
-  },
+  gatewaySystem("sio-gateway (redis)", true),
+  gatewaySystem("sio-gateway (single machine)", false),
   { name: "standard recipe (sticky + redis)", kind: "socketio", redis: true, command: () => [...tsx, `${root}bench/servers/sticky-recipe.ts`] },
   { name: "one socket.io process", kind: "socketio", redis: false, command: () => [...tsx, `${root}bench/servers/single-process.ts`] },
   { name: "raw ws (ceiling)", kind: "ws", redis: false, command: () => [...tsx, `${root}bench/servers/raw-ws.ts`] },
@@ -81,15 +73,10 @@ export const SYSTEMS: readonly SystemSpec[] = [
  * `<name>=<dir>@<node binary>` runs that build on another Node (e.g. Node 24 beside Node 20).
  */
 function addBuild(label: string, buildRoot: string, node?: string): void {
-  for (const mode of ["single machine", "redis"]) {
-    const current = SYSTEMS.find((system) => system.name === `sio-gateway (${mode})`)!;
-    (SYSTEMS as SystemSpec[]).push({
-      ...current,
-      name: `sio-gateway ${label} (${mode})`,
-      ...(node ? { node } : {}),
-      command: (port, redisUrl) => current.command(port, redisUrl).map((arg) => (arg === `${root}dist/cli/main.js` ? `${buildRoot}/dist/cli/main.js` : arg)),
-    });
-  }
+  (SYSTEMS as SystemSpec[]).push(
+    gatewaySystem(`sio-gateway ${label} (single machine)`, false, buildRoot, node),
+    gatewaySystem(`sio-gateway ${label} (redis)`, true, buildRoot, node),
+  );
 }
 const baselineRoot = process.env.BENCH_BASELINE_ROOT;
 if (baselineRoot) addBuild("baseline", baselineRoot);
