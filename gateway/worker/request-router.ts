@@ -14,7 +14,7 @@ import { slotOfSessionId } from "../session-id.js";
 import type { ClientAddresses } from "./client-address.js";
 import { FrontDoor } from "./front-door.js";
 import { CLIENT_IP_HEADER, PeerProxy, type Forwarded } from "./peer-proxy.js";
-import { PrimaryChannel } from "./primary-channel.js";
+import type { PrimaryChannel } from "./primary-channel.js";
 import type { PrivateEndpoints } from "./private-endpoints.js";
 import { SessionCounter } from "./session-limit.js";
 
@@ -63,13 +63,13 @@ export class RequestRouter {
     private readonly slot: number,
     private readonly logger: Logger,
     private readonly privateEndpoints: PrivateEndpoints,
+    primary: PrimaryChannel,
   ) {
     this.sessions = new SessionCounter(options.maxConnsPerIp);
     this.sessions.attach(io);
     this.enginePath = io.path();
     this.directPort = options.workerPortBase === undefined ? undefined : options.workerPortBase + slot;
     this.trusted = trustedProxies(options.trustProxy);
-    const primary = new PrimaryChannel();
     this.frontDoor = FrontDoor.install(httpServer, options, (message) => primary.send(message));
   }
 

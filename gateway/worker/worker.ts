@@ -90,7 +90,7 @@ export async function runWorker(options: ResolvedOptions, slot: number): Promise
   );
   listenToPrimary({ httpServer, io, adapter, lifecycle, primary, addresses, logger, presence });
   // After the app's set-up, so the router stands in front of the app's own request listeners too.
-  const router = new RequestRouter(httpServer, io, addresses, options, slot, logger, privateEndpoints);
+  const router = new RequestRouter(httpServer, io, addresses, options, slot, logger, privateEndpoints, primary);
   primary.send(ipcMessage<WorkerToPrimary>({ type: "internal-address", path: await router.start() }));
   answerPrimary(primary);
   if (options.workerPortBase !== undefined) await listenOnWorkerPort(httpServer, options.host, options.workerPortBase + slot);
