@@ -7,6 +7,7 @@ import { Agent } from "node:http";
 import { io as ioClient, type Socket } from "socket.io-client";
 import { WebSocket } from "ws";
 import { GatewayEmitter } from "../adapter/emitter/index.js";
+import { countFlood } from "./flood.js";
 
 export type ClientKind = "socketio" | "ws";
 
@@ -154,27 +155,13 @@ async function run(task: Task, report: Report, waitForGo: Wait): Promise<Record<
       report({ type: "connected", clients: clients.length });
       await waitForGo();
       const expected = clients.length * task.messages;
-      let received = 0;
-      let last = 0;
-      let done: () => void = () => {};
-      const finished = new Promise<void>((resolve) => (done = resolve));
-      for (const client of clients) {
-        client.on("tick", () => {
-          last = now();
-          if (++received === expected) done();
-        });
-      }
-      const started = now();
-      clients[0].emit("flood", task.messages);
-      // Bounded: every delivery, or 3 s without one (the rest is loss), or 60 s in all.
-      const quiet = setInterval(() => {
-        if (now() - Math.max(last, started) > 3000 || now() - started > 60_000) done();
-      }, 250);
-      await finished;
-      clearInterval(quiet);
+      const { received, seconds } = await countFlood(
+        expected,
+        (delivered) => clients.forEach((client) => client.on("tick", delivered)),
+        () => clients[0].emit("flood", task.messages),
+      );
       // The server's CPU per delivery is read between "connected" and this: connects and closes are not deliveries.
       report({ type: "delivered" });
-      const seconds = ((last || now()) - started) / 1000;
       for (const client of clients) client.close();
       return { clients: clients.length, failed, expected, received, lost: expected - received, seconds, perSecond: received / seconds };
     }

@@ -35,6 +35,7 @@ import { RedisServer } from "../test/helpers/redis-server.js";
 import { RawSocketIoClient } from "./raw-socketio-client.js";
 import { RunningSystem, SYSTEMS, cpuSeconds, processTree, rssBytes, type SystemSpec } from "./systems.js";
 import { median, fmt } from "./stats.js";
+import { countFlood } from "./flood.js";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 const quick = process.argv.includes("--quick");
@@ -199,24 +200,13 @@ async function lightLoad(task: LoadTask, next: () => Promise<string>): Promise<v
 
   await next(); // "fanout"
   const expected = clients.length * task.messages;
-  let received = 0;
-  let last = 0;
-  let done: () => void = () => {};
-  const finished = new Promise<void>((resolve) => (done = resolve));
-  for (const client of clients)
-    client.onEvent = (packet) => {
-      if (!packet.startsWith('42["tick"')) return;
-      last = now();
-      if (++received === expected) done();
-    };
-  const started = now();
-  clients[0].emit("flood", task.messages);
-  const quiet = setInterval(() => {
-    if (now() - Math.max(last, started) > 3000 || now() - started > 60_000) done();
-  }, 250);
-  await finished;
-  clearInterval(quiet);
-  const seconds = ((last || now()) - started) / 1000;
+  const { received, seconds } = await countFlood(
+    expected,
+    (delivered) => {
+      for (const client of clients) client.onEvent = (packet) => packet.startsWith('42["tick"') && delivered();
+    },
+    () => clients[0].emit("flood", task.messages),
+  );
   process.send!({
     type: "fanout",
     result: { clients: clients.length, failed, expected, received, lost: expected - received, seconds, perSecond: received / seconds },
