@@ -23,6 +23,46 @@ async function readyz(port: number): Promise<number> {
   return (await httpRequest(port, "GET", "/readyz")).status;
 }
 
+interface OutageParts {
+  gateway: GatewayProcess;
+  /** On one worker, in room "blip". */
+  a: TestClient;
+  /** What the client on the other worker, also in "blip", received. */
+  inboxB: Inbox;
+}
+
+/**
+ * A gateway of 2 workers on a Redis of its own (`args` added), a client on each worker in room
+ * "blip"; Redis stops (/readyz 503), `during` runs; Redis comes back (/readyz 200), `after` runs;
+ * no worker may have exited. Everything it started is stopped, and the gateway must exit 0.
+ */
+async function throughRedisOutage(
+  args: string[],
+  steps: { during(parts: OutageParts): Promise<void>; after(parts: OutageParts): Promise<void> },
+): Promise<void> {
+  const redis = await RedisServer.start();
+  const gateway = await GatewayProcess.start(["--workers", "2", "--redis", redis.url, ...args]);
+  const [a, b] = await clientsPerWorker(gateway.url, 2, 1);
+  const pids = gateway.workerPids();
+  try {
+    for (const client of [a, b]) await request(client.socket, "join", "blip");
+    const parts = { gateway, a, inboxB: new Inbox(b.socket) };
+    await redis.stop();
+    await waitUntil(async () => (await readyz(gateway.port)) === 503, "/readyz answers 503 during the outage");
+    await steps.during(parts);
+    await redis.startProcess();
+    await waitUntil(async () => (await readyz(gateway.port)) === 200, "/readyz answers 200 after Redis is back", 15_000);
+    await steps.after(parts);
+    assert.deepEqual(gateway.workerPids(), pids, "no worker may exit over a Redis outage");
+  } finally {
+    a?.close();
+    b?.close();
+    const result = await gateway.stop();
+    await redis.stop();
+    assert.equal(result.code, 0, result.stderr);
+  }
+}
+
 describe("faults", () => {
   it("backs off a crash loop instead of spinning, while the other worker keeps serving", async () => {
     const marker = join(tmpdir(), `sio-crash-${process.pid}`);
@@ -47,42 +87,27 @@ describe("faults", () => {
   });
 
   it("survives Redis going away (pub/sub): /readyz 503, failed publishes counted and logged, broadcasts work again after", async () => {
-    const redis = await RedisServer.start();
-    const gateway = await GatewayProcess.start(["--workers", "2", "--redis", redis.url, "--app", PUBSUB_DEMO_APP]);
-    const [a, b] = await clientsPerWorker(gateway.url, 2, 1);
-    const pids = gateway.workerPids();
-    try {
-      for (const client of [a, b]) await request(client.socket, "join", "blip");
-      const inboxB = new Inbox(b.socket);
-
-      await redis.stop();
-      await waitUntil(async () => (await readyz(gateway.port)) === 503, "/readyz answers 503 during the outage");
-      assert.deepEqual(await request(a.socket, "chat", { room: "blip", text: "into the void" }), { ok: true });
-      await waitUntil(() => /redis publish failed/.test(gateway.stderr), "the failed publish is logged", 10_000);
-      const metrics = (await httpRequest(gateway.port, "GET", "/metrics")).body.toString();
-      assert.ok(Number(/^sio_gateway_adapter_publish_failures_total (\d+)/m.exec(metrics)?.[1]) >= 1, "the failed publish is counted");
-
-      await redis.startProcess();
-      await waitUntil(async () => (await readyz(gateway.port)) === 200, "/readyz answers 200 after Redis is back", 15_000);
-      // The subscriber resubscribes on its own; no event reaches the test when it has, so retry until a chat crosses.
-      let sent = 0;
-      await waitUntil(
-        async () => {
-          await request(a.socket, "chat", { room: "blip", text: `back ${sent++}` });
-          return inboxB.of("chat").some(([message]) => /^back /.test((message as { text: string }).text));
-        },
-        "a chat crosses workers again",
-        15_000,
-        200,
-      );
-      assert.deepEqual(gateway.workerPids(), pids, "no worker may exit over a Redis outage");
-    } finally {
-      a?.close();
-      b?.close();
-      const result = await gateway.stop();
-      await redis.stop();
-      assert.equal(result.code, 0, result.stderr);
-    }
+    await throughRedisOutage(["--app", PUBSUB_DEMO_APP], {
+      async during({ a, gateway }) {
+        assert.deepEqual(await request(a.socket, "chat", { room: "blip", text: "into the void" }), { ok: true });
+        await waitUntil(() => /redis publish failed/.test(gateway.stderr), "the failed publish is logged", 10_000);
+        const metrics = (await httpRequest(gateway.port, "GET", "/metrics")).body.toString();
+        assert.ok(Number(/^sio_gateway_adapter_publish_failures_total (\d+)/m.exec(metrics)?.[1]) >= 1, "the failed publish is counted");
+      },
+      async after({ a, inboxB }) {
+        // The subscriber resubscribes on its own; no event reaches the test when it has, so retry until a chat crosses.
+        let sent = 0;
+        await waitUntil(
+          async () => {
+            await request(a.socket, "chat", { room: "blip", text: `back ${sent++}` });
+            return inboxB.of("chat").some(([message]) => /^back /.test((message as { text: string }).text));
+          },
+          "a chat crosses workers again",
+          15_000,
+          200,
+        );
+      },
+    });
   });
 
   it("rolling restart on SIGHUP: every worker replaced, one at a time, never all clients down", async () => {
@@ -114,41 +139,27 @@ describe("faults", () => {
   });
 
   it("survives Redis going away (connection-state recovery): chats are refused, not acknowledged, until Redis is back", async () => {
-    const redis = await RedisServer.start();
-    const gateway = await GatewayProcess.start(["--workers", "2", "--redis", redis.url]);
-    const [a, b] = await clientsPerWorker(gateway.url, 2, 1);
-    const pids = gateway.workerPids();
-    try {
-      for (const client of [a, b]) await request(client.socket, "join", "blip");
-      const inboxB = new Inbox(b.socket);
-      await redis.stop();
-      await waitUntil(async () => (await readyz(gateway.port)) === 503, "/readyz answers 503 during the outage");
-      // Nothing can be ordered into the log: the sender is told, instead of an ok for a message nobody will get.
-      const refused = await request<{ ok: boolean; error: string }>(a.socket, "chat", { room: "blip", text: "into the void" });
-      assert.equal(refused.ok, false);
-      assert.match(refused.error, /^not sent: .*recovery log/);
-      const metrics = (await httpRequest(gateway.port, "GET", "/metrics")).body.toString();
-      assert.ok(Number(/^sio_gateway_adapter_publish_failures_total (\d+)/m.exec(metrics)?.[1]) >= 1, "the failed append is counted");
-
-      await redis.startProcess();
-      await waitUntil(async () => (await readyz(gateway.port)) === 200, "/readyz answers 200 after Redis is back", 15_000);
-      // /readyz above asked one worker; a's may take a moment longer to reconnect its log connections.
-      await waitUntil(
-        async () => (await request<{ ok: boolean }>(a.socket, "chat", { room: "blip", text: "back" })).ok,
-        "a chat is acknowledged again",
-        15_000,
-        200,
-      );
-      await inboxB.waitFor("chat");
-      assert.ok(!inboxB.of("chat").some(([message]) => (message as { text: string }).text === "into the void"), "a refused chat is never delivered");
-      assert.deepEqual(gateway.workerPids(), pids, "no worker may exit over a Redis outage");
-    } finally {
-      a?.close();
-      b?.close();
-      const result = await gateway.stop();
-      await redis.stop();
-      assert.equal(result.code, 0, result.stderr);
-    }
+    await throughRedisOutage([], {
+      async during({ a, gateway }) {
+        // Nothing can be ordered into the log: the sender is told, instead of an ok for a message nobody will get.
+        const refused = await request<{ ok: boolean; error: string }>(a.socket, "chat", { room: "blip", text: "into the void" });
+        assert.equal(refused.ok, false);
+        assert.match(refused.error, /^not sent: .*recovery log/);
+        const metrics = (await httpRequest(gateway.port, "GET", "/metrics")).body.toString();
+        assert.ok(Number(/^sio_gateway_adapter_publish_failures_total (\d+)/m.exec(metrics)?.[1]) >= 1, "the failed append is counted");
+      },
+      async after({ a, inboxB }) {
+        // /readyz asked one worker; a's may take a moment longer to reconnect its log connections.
+        await waitUntil(
+          async () => (await request<{ ok: boolean }>(a.socket, "chat", { room: "blip", text: "back" })).ok,
+          "a chat is acknowledged again",
+          15_000,
+          200,
+        );
+        await inboxB.waitFor("chat");
+        assert.ok(!inboxB.of("chat").some(([message]) => (message as { text: string }).text === "into the void"), "a refused chat is never delivered");
+      },
+    });
   });
 
   it("SIGTERM on one of two nodes behind nginx: it exits 0, its clients reconnect to the other node", async () => {
