@@ -9,8 +9,6 @@ import { resolveNginxOptions, type NginxConfigOptions, type ResolvedNginxOptions
 const TIMEOUT_MARGIN = 15;
 /** Open files an nginx worker needs besides its connections (logs, temp files). */
 const NOFILE_HEADROOM = 1024;
-/** The internal prefix that session requests are rewritten under, so they get their own retry rule. */
-const SESSION_PREFIX = "/__sio_session";
 
 function indent(lines: string[], depth: number): string[] {
   return lines.map((line) => (line === "" ? "" : `${"    ".repeat(depth)}${line}`));
@@ -35,8 +33,8 @@ function listenLines(port: number, options: ResolvedNginxOptions, extra: string)
   return [`listen ${port}${flags};`, ...(options.ipv6 ? [`listen [::]:${port}${flags};`] : [])];
 }
 
-/** Set once at the server level, inherited by every location: HTTP/1.1 with the upgrade headers and the client's address. */
-function proxyHeaders(): string[] {
+/** Set once at the server level, inherited by every location: HTTP/1.1 with the upgrade headers, the client's address, the connect timeout. */
+function proxySettings(): string[] {
   return [
     "# HTTP/1.1 with Upgrade and Connection: WebSocket needs both",
     "proxy_http_version 1.1;",
@@ -47,10 +45,13 @@ function proxyHeaders(): string[] {
     "proxy_set_header X-Real-IP $remote_addr;",
     "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
     "proxy_set_header X-Forwarded-Proto $scheme;",
+    "# a node that does not take the connection within 5 s is skipped for this request (not 60 s: with",
+    "# max_fails=0 nginx does not remember it, every request of its clients waits this long first)",
+    "proxy_connect_timeout 5s;",
   ];
 }
 
-/** The Socket.IO locations: long timeouts, no buffering; requests of a session never retried on another node. */
+/** The Socket.IO location: long timeouts, no buffering. */
 function socketLocations(options: ResolvedNginxOptions): string[] {
   const proxyTimeout = Math.ceil((options.pingInterval + options.pingTimeout) / 1000) + TIMEOUT_MARGIN;
   const socketSettings = [
@@ -61,25 +62,9 @@ function socketLocations(options: ResolvedNginxOptions): string[] {
     "proxy_buffering off;",
   ];
   return [
-    "# Socket.IO: a request naming a session (sid=) lives on one node only; it is handled below",
+    "# Socket.IO: one location for handshakes and a session's requests (both go to the client's node)",
     `location ${options.socketPath} {`,
-    ...indent(
-      [
-        "# session requests: to the internal location below, query string kept",
-        `if ($arg_sid) {`,
-        `    rewrite ^ ${SESSION_PREFIX}$uri last;`,
-        "}",
-        "proxy_pass http://sio_gateway;",
-        ...socketSettings,
-      ],
-      1,
-    ),
-    "}",
-    "",
-    "# a session's requests: retried on another node they could only get 400 (unknown session), so a",
-    "# failure (its worker restarting) goes back to the client, which reconnects to the same node",
-    `location ${SESSION_PREFIX}/ {`,
-    ...indent(["internal;", `rewrite ^${SESSION_PREFIX}(.*)$ $1 break;`, "proxy_pass http://sio_gateway;", ...socketSettings, "proxy_next_upstream off;"], 1),
+    ...indent(["proxy_pass http://sio_gateway;", ...socketSettings], 1),
     "}",
   ];
 }
@@ -100,13 +85,15 @@ function httpBlocks(options: ResolvedNginxOptions): string[] {
     options.balance === "ip_hash"
       ? "# the gateway nodes: one client (by its IPv4 /24, or whole IPv6 address) always reaches the same node"
       : "# the gateway nodes: one client address always reaches the same node (consistent hash: few move when nodes change)",
-    "# no `keepalive` here on purpose: a shared upstream connection would carry many clients to one worker;",
-    "# a node that refuses connections (stopped) is taken out for 10 s, so its clients' new sessions and",
-    "# their requests go to the others; a worker restarting inside a node does not count: the node's",
-    "# primary answers for it (503), which nginx does not take as the node failing",
+    "# no `keepalive` here on purpose: a shared upstream connection would carry many clients to one worker.",
+    "# max_fails=0: no failed request takes a node out. A worker that dies breaks the requests it was",
+    "# serving; counted against its node, that would send the node's other clients to another node,",
+    "# which does not know their sessions (400). A node that refuses or drops a connection (stopped) is",
+    "# skipped per request instead (proxy_next_upstream, on by default), to the same next node for a",
+    "# client's handshake and its session's requests, so they keep meeting while it is down",
     "upstream sio_gateway {",
     `    ${options.balance === "ip_hash" ? "ip_hash" : "hash $remote_addr consistent"};`,
-    ...options.upstreams.map((upstream) => `    server ${upstream} max_fails=1 fail_timeout=10s;`),
+    ...options.upstreams.map((upstream) => `    server ${upstream} max_fails=0;`),
     "}",
     "",
     ...(tls && options.httpRedirectPort > 0
@@ -155,7 +142,7 @@ function httpBlocks(options: ResolvedNginxOptions): string[] {
         "    return 404;",
         "}",
         "",
-        ...proxyHeaders(),
+        ...proxySettings(),
         "",
         ...socketLocations(options),
         "",

@@ -116,7 +116,12 @@ export class NginxServer {
 
   /** The access log's lines so far. */
   accessLog(): string[] {
-    return existsSync(this.accessLogFile) ? readFileSync(this.accessLogFile, "utf8").split("\n").filter(Boolean) : [];
+    return linesOf(this.accessLogFile);
+  }
+
+  /** The error log's lines so far (a generated `--full` config writes `error.log` in the prefix). */
+  errorLog(): string[] {
+    return linesOf(join(this.prefix, "error.log"));
   }
 
   /** Fast stop (SIGTERM: a graceful SIGQUIT would wait for every open WebSocket), waits for the exit, removes the prefix. */
@@ -124,4 +129,8 @@ export class NginxServer {
     await stopChild(this.child);
     rmSync(this.prefix, { recursive: true, force: true });
   }
+}
+
+function linesOf(file: string): string[] {
+  return existsSync(file) ? readFileSync(file, "utf8").split("\n").filter(Boolean) : [];
 }

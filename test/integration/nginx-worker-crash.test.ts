@@ -1,9 +1,9 @@
 /**
- * One worker killed (-9) behind the generated Nginx: only its own polling clients reconnect.
- * The other clients of the same node keep their sessions: the node's primary answers a dead
- * worker's in-flight requests itself (503), so Nginx sees no upstream error and keeps the node,
- * and it never retries a session's request on the other node (which would answer 400). A node
- * that stops altogether is taken out (max_fails=1): faults.test.ts and recovery-edges.test.ts.
+ * One worker killed (-9) behind the generated Nginx while it holds its polling clients' long-polls:
+ * only those clients reconnect. The other clients of the same node keep their sessions: the broken
+ * requests do not take the node out of Nginx (max_fails=0), which would send its other clients to
+ * the other node, where their sessions are unknown (400). A node that stops altogether is skipped
+ * per request: faults.test.ts and recovery-edges.test.ts.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
@@ -47,22 +47,27 @@ describe("nginx in front of two nodes, one worker killed with SIGKILL", () => {
     const nodeOfPid = new Map(nodes.flatMap((node, index) => node.workerPids().map((pid) => [pid, index] as [number, number])));
     const covered = (): boolean =>
       [0, 1].every((worker) => tracked.some((entry) => entry.node === 0 && entry.worker === worker)) && tracked.some((entry) => entry.node === 1);
+    // A victim connected two clients before the last has its next long-poll in its worker for sure.
+    const settledVictim = (): boolean => tracked.some((entry, index) => entry.node === 0 && entry.worker === 0 && index < tracked.length - 2);
     for (const localAddress of CANDIDATE_IPS) {
-      if (covered() && tracked.length >= 8) break;
+      if (covered() && tracked.length >= 8 && settledVictim()) break;
       const client = await connectClient(nginx.url, { localAddress, transports: ["polling"] });
       const entry: Tracked = { client, node: nodeOfPid.get(client.hello.pid)!, worker: client.hello.worker, sid: client.socket.io.engine.id, disconnects: 0 };
       client.socket.on("disconnect", () => entry.disconnects++);
       tracked.push(entry);
     }
-    assert.ok(covered(), "clients on both workers of node 0 and on node 1");
+    assert.ok(covered() && settledVictim(), "clients on both workers of node 0 and on node 1, a victim long connected");
     const victims = tracked.filter((entry) => entry.node === 0 && entry.worker === 0);
     const survivors = tracked.filter((entry) => !victims.includes(entry));
     const victimPid = victims[0].client.hello.pid;
 
     process.kill(victimPid, "SIGKILL");
-    // Nginx has seen the failure once a victim's long-poll broke: that is when a node would be taken out.
     await waitUntil(() => victims.every((entry) => entry.disconnects > 0), "every client of the killed worker noticed", 15_000);
-    // Every survivor sends a request now, inside the 10 s a max_fails=1 node would be out.
+    // The case under test happened: Nginx saw a victim's long-poll break (with max_fails=1 that took the node out).
+    const victimSids = victims.map((entry) => entry.sid);
+    const broken = nginx.errorLog().filter((line) => /upstream prematurely closed|reset by peer/.test(line) && victimSids.some((sid) => line.includes(sid)));
+    assert.ok(broken.length > 0, `nginx saw a victim's request break: ${nginx.errorLog().join("\n")}`);
+    // Every survivor sends a request now, inside the 10 s a max_fails=1 fail_timeout=10s node would be out.
     for (const entry of survivors) {
       const me = await request<{ pid: number }>(entry.client.socket, "whoami");
       assert.equal(me.pid, entry.client.hello.pid, "the survivor is still served by its own worker");
