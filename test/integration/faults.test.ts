@@ -172,13 +172,22 @@ describe("faults", () => {
     const pidsOf = nodes.map((node) => node.workerPids());
     const clients: TestClient[] = [];
     try {
-      for (let k = 0; k < 8; k++) clients.push(await connectClient(nginx.url, { localAddress: `127.0.${10 + k}.1` }));
+      // Every other client stays on long-polling: each of its requests names its session and goes through nginx on its own.
+      const pollingOnly = (k: number): boolean => k % 2 === 0;
+      for (let k = 0; k < 8; k++)
+        clients.push(await connectClient(nginx.url, { localAddress: `127.0.${10 + k}.1`, transports: pollingOnly(k) ? ["polling"] : undefined }));
       const onFirst = clients.filter((client) => pidsOf[0].includes(client.hello.pid));
       assert.ok(onFirst.length > 0 && onFirst.length < clients.length, "clients must be on both nodes");
+      assert.ok(
+        onFirst.some((client) => pollingOnly(clients.indexOf(client))),
+        "a long-polling client on the node that stops",
+      );
       const rehellos = onFirst.map((client) => waitFor<[Hello]>(client.socket, "hello", 20_000));
       const result = await nodes[0].stop("SIGTERM");
       assert.equal(result.code, 0, result.stderr);
       for (const [hello] of await Promise.all(rehellos)) assert.ok(pidsOf[1].includes(hello.pid), "a drained client must land on the other node");
+      // Their session's requests keep reaching the other node while theirs is down (nginx skips it per request).
+      for (const client of onFirst) assert.ok(pidsOf[1].includes((await request<{ pid: number }>(client.socket, "whoami")).pid));
     } finally {
       for (const client of clients) client.close();
       await nginx.stop();
