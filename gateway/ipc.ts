@@ -228,6 +228,16 @@ function asPeerName(value: unknown): PeerName | undefined {
   return { address, family, port };
 }
 
+/**
+ * The message as a PrimaryToWorker of one type, or undefined. For a listener that handles one
+ * type: every listener on the channel sees every message (a connection hand-off too), and only
+ * messages of its type are validated and copied.
+ */
+export function asPrimaryMessageOf<T extends PrimaryToWorker["type"]>(message: unknown, type: T): Extract<PrimaryToWorker, { type: T }> | undefined {
+  if (!isOurs(message) || message.type !== type) return undefined;
+  return asPrimaryMessage(message) as Extract<PrimaryToWorker, { type: T }> | undefined;
+}
+
 /** The message as a PrimaryToWorker, or undefined when it is someone else's or malformed. */
 export function asPrimaryMessage(message: unknown): PrimaryToWorker | undefined {
   if (!isOurs(message)) return undefined;

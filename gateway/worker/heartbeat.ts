@@ -1,4 +1,4 @@
-import { asPrimaryMessage, ipcMessage, type WorkerToPrimary } from "../ipc.js";
+import { asPrimaryMessageOf, ipcMessage, type WorkerToPrimary } from "../ipc.js";
 import type { PrimaryChannel } from "./primary-channel.js";
 
 /**
@@ -13,7 +13,7 @@ import type { PrimaryChannel } from "./primary-channel.js";
  */
 export function answerPrimary(primary: PrimaryChannel): void {
   process.on("message", (raw: unknown) => {
-    const message = asPrimaryMessage(raw);
-    if (message?.type === "ping") primary.send(ipcMessage<WorkerToPrimary>({ type: "pong", id: message.id }));
+    const message = asPrimaryMessageOf(raw, "ping");
+    if (message) primary.send(ipcMessage<WorkerToPrimary>({ type: "pong", id: message.id }));
   });
 }

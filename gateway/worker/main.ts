@@ -5,13 +5,13 @@
  */
 import { GatewayError } from "../../common/errors.js";
 import { WORKER_EXIT_CONFIG } from "../exit-codes.js";
-import { asPrimaryMessage, ipcMessage, type ConfigureMessage, type WorkerToPrimary } from "../ipc.js";
+import { asPrimaryMessageOf, ipcMessage, type ConfigureMessage, type WorkerToPrimary } from "../ipc.js";
 import { resolveOptions } from "../options.js";
 import { runWorker } from "./worker.js";
 
 function onMessage(raw: unknown): void {
-  const message = asPrimaryMessage(raw);
-  if (message?.type !== "configure") return;
+  const message = asPrimaryMessageOf(raw, "configure");
+  if (!message) return;
   process.off("message", onMessage);
   start(message);
 }

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import type { RequestHandler } from "express";
 import type { Server, Socket } from "socket.io";
-import { asPrimaryMessage } from "../ipc.js";
+import { asPrimaryMessageOf } from "../ipc.js";
 import type { ResolvedOptions } from "../options.js";
 
 /** Header a peer sets on a request it forwards from an `--admin-port` connection (trusted on the private Unix socket only). */
@@ -26,9 +26,9 @@ export class PrivateEndpoints {
     this.enabled = options.adminPort !== undefined;
     if (!this.enabled) return;
     process.on("message", (raw: unknown, handle: unknown) => {
-      const message = asPrimaryMessage(raw);
+      const message = asPrimaryMessageOf(raw, "connection");
       // The HTTP parser reads the adopted socket on a later tick: marking it here comes first.
-      if (message?.type === "connection" && message.admin && typeof handle === "object" && handle !== null) this.adminSockets.add(handle);
+      if (message?.admin && typeof handle === "object" && handle !== null) this.adminSockets.add(handle);
     });
     io.of("/admin").use((socket: Socket, next: (error?: Error) => void) => {
       if (this.isAdmin(socket.request)) return next();

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Duplex } from "node:stream";
 import type { Server } from "socket.io";
-import { asPrimaryMessage } from "../ipc.js";
+import { asPrimaryMessageOf } from "../ipc.js";
 import type { Logger } from "../logger.js";
 import type { ResolvedOptions } from "../options.js";
 import { clientIp, isTrustedProxy, normalizeIp, trustedProxies } from "../client-ip.js";
@@ -82,8 +82,8 @@ export class RequestRouter {
     this.wrap("request", (req, res) => this.onRequest(req, res as ServerResponse));
     this.wrap("upgrade", (req, socket, head) => this.onUpgrade(req, socket as Duplex, head as Buffer));
     process.on("message", (raw: unknown) => {
-      const message = asPrimaryMessage(raw);
-      if (message?.type === "peers") this.setPeers(message.paths, message.hung);
+      const message = asPrimaryMessageOf(raw, "peers");
+      if (message) this.setPeers(message.paths, message.hung);
     });
     // A private directory (mode 0700): only this user may connect and so set the client-IP header.
     this.dir = mkdtempSync(join(tmpdir(), "sio-gateway-"));

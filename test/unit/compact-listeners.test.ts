@@ -88,3 +88,23 @@ describe("compactEmitter", () => {
     assert.equal(Object.getPrototypeOf(plain._events), Object.prototype);
   });
 });
+
+describe("compactEmitter, a listener array's own extra properties", () => {
+  it("keeps Node's `warned` flag (past maxListeners) and symbol-keyed properties on the copied arrays", () => {
+    const emitter = new EventEmitter();
+    emitter.setMaxListeners(1);
+    emitter.on("tick", () => {});
+    emitter.on("tick", () => {}); // past the limit: Node sets `warned` on the array
+    const mark = Symbol("mark");
+    const events = (emitter as unknown as { _events: Record<string, unknown[] & Record<symbol | string, unknown>> })._events;
+    events.tick[mark] = 7;
+    emitter.on("gone", () => {});
+    emitter.removeAllListeners("gone");
+    compactEmitter(emitter);
+    const after = (emitter as unknown as { _events: Record<string, unknown[] & Record<symbol | string, unknown>> })._events.tick;
+    assert.notEqual(after, events.tick);
+    assert.equal(after.warned, true);
+    assert.equal(after[mark], 7);
+    assert.equal(after.length, 2);
+  });
+});
