@@ -1,6 +1,26 @@
 import assert from "node:assert/strict";
-import type { TestClient } from "./clients.js";
+import type { Socket } from "socket.io-client";
+import { request, type TestClient } from "./clients.js";
+import type { Inbox } from "./inbox.js";
 import { waitUntil } from "./wait.js";
+
+/**
+ * Chats into `room` from `sender` until one of these chats reaches `receiver`: for a path that
+ * comes back on its own (a resubscription, a fail-over) with no event telling the test when.
+ * Each try is a new numbered chat; bounded by `timeout`.
+ */
+export async function chatUntilItCrosses(sender: Socket, receiver: Inbox, room: string, description: string, timeout: number, interval: number): Promise<void> {
+  let sent = 0;
+  await waitUntil(
+    async () => {
+      await request(sender, "chat", { room, text: `crossing ${sent++}` });
+      return receiver.of("chat").some(([message]) => /^crossing /.test((message as { text: string }).text));
+    },
+    description,
+    timeout,
+    interval,
+  );
+}
 
 /** What one receiver saw: the chat numbers in arrival order, and whether each reconnection recovered. */
 export interface ReceiverLog {

@@ -12,6 +12,7 @@ import { after, before, describe, it } from "node:test";
 import type { ClusterReading } from "../../adapter/cluster-health.js";
 import { GatewayEmitter } from "../../adapter/emitter/index.js";
 import type { RedisTopology } from "../../adapter/types.js";
+import { chatUntilItCrosses } from "../helpers/chat-run.js";
 import { clientsPerWorker, request, type TestClient } from "../helpers/clients.js";
 import { binaryPayload, ECHO_APP, PUBSUB_DEMO_APP } from "../helpers/fixtures.js";
 import { GatewayProcess, runCli } from "../helpers/gateway-process.js";
@@ -247,16 +248,7 @@ describe("Redis Cluster with sharded pub/sub, two gateway nodes", () => {
 
     const sender = inRoom(first).find((member) => member.node === "A")!;
     const receiver = inRoom(first).find((member) => member.node === "B" && member.client.hello.worker === 1)!;
-    let sent = 0;
-    await waitUntil(
-      async () => {
-        await request(sender.client.socket, "chat", { room: first, text: `after ${sent++}` });
-        return receiver.inbox.of("chat").some(([message]) => /^after /.test((message as { text: string }).text));
-      },
-      "a chat crosses nodes through the promoted replica",
-      30_000,
-      250,
-    );
+    await chatUntilItCrosses(sender.client.socket, receiver.inbox, first, "a chat crosses nodes through the promoted replica", 30_000, 250);
     await waitUntil(
       async () =>
         (await emitter
@@ -316,16 +308,7 @@ describe("Redis Cluster without replicas: a lost shard", () => {
       // The room's channel lives on the node that came back: the workers subscribed to it again.
       const [a, b] = clients.sort((x, y) => x.hello.worker - y.hello.worker);
       const inboxB = new Inbox(b.socket);
-      let sent = 0;
-      await waitUntil(
-        async () => {
-          await request(a.socket, "chat", { room, text: `back ${sent++}` });
-          return inboxB.of("chat").length > 0;
-        },
-        "a chat crosses workers through the returned shard",
-        20_000,
-        250,
-      );
+      await chatUntilItCrosses(a.socket, inboxB, room, "a chat crosses workers through the returned shard", 20_000, 250);
     } finally {
       for (const client of clients) client.close();
       const result = await gateway.stop();

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { chatUntilItCrosses } from "../helpers/chat-run.js";
 import { clientsPerWorker, connectClient, request, type Hello, type TestClient } from "../helpers/clients.js";
 import { httpRequest } from "../helpers/engine-raw.js";
 import { PUBSUB_DEMO_APP } from "../helpers/fixtures.js";
@@ -96,16 +97,7 @@ describe("faults", () => {
       },
       async after({ a, inboxB }) {
         // The subscriber resubscribes on its own; no event reaches the test when it has, so retry until a chat crosses.
-        let sent = 0;
-        await waitUntil(
-          async () => {
-            await request(a.socket, "chat", { room: "blip", text: `back ${sent++}` });
-            return inboxB.of("chat").some(([message]) => /^back /.test((message as { text: string }).text));
-          },
-          "a chat crosses workers again",
-          15_000,
-          200,
-        );
+        await chatUntilItCrosses(a.socket, inboxB, "blip", "a chat crosses workers again", 15_000, 200);
       },
     });
   });

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { GatewayEmitter } from "../../adapter/emitter/index.js";
+import { chatUntilItCrosses } from "../helpers/chat-run.js";
 import { clientsPerWorker, request } from "../helpers/clients.js";
 import { GatewayProcess } from "../helpers/gateway-process.js";
 import { Inbox } from "../helpers/inbox.js";
@@ -31,16 +32,7 @@ describe("Redis Sentinel", () => {
       assert.notEqual(await set.currentPrimaryPort(), before);
 
       // Nothing restarts: the workers' and the emitter's ioredis ask the sentinels for the new primary.
-      let sent = 0;
-      await waitUntil(
-        async () => {
-          await request(a.socket, "chat", { room: "sentinel", text: `after ${sent++}` });
-          return inboxB.of("chat").some(([message]) => /^after /.test((message as { text: string }).text));
-        },
-        "a chat crosses workers through the new primary",
-        20_000,
-        250,
-      );
+      await chatUntilItCrosses(a.socket, inboxB, "sentinel", "a chat crosses workers through the new primary", 20_000, 250);
       await waitUntil(
         async () =>
           (await emitter
