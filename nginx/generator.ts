@@ -52,7 +52,7 @@ function proxySettings(): string[] {
 }
 
 /** The Socket.IO location: long timeouts, no buffering. */
-function socketLocations(options: ResolvedNginxOptions): string[] {
+function socketLocation(options: ResolvedNginxOptions): string[] {
   const proxyTimeout = Math.ceil((options.pingInterval + options.pingTimeout) / 1000) + TIMEOUT_MARGIN;
   const socketSettings = [
     `# longer than pingInterval + pingTimeout (${options.pingInterval} + ${options.pingTimeout} ms): idle WebSockets are not cut`,
@@ -144,7 +144,7 @@ function httpBlocks(options: ResolvedNginxOptions): string[] {
         "",
         ...proxySettings(),
         "",
-        ...socketLocations(options),
+        ...socketLocation(options),
         "",
         "# the rest (the app's routes, /healthz, /readyz) goes to the gateway too",
         "location / {",
